@@ -1,0 +1,3 @@
+//! depin-app: the framework every depin-sdk chain is built on.
+
+pub mod store;

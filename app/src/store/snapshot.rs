@@ -1,0 +1,282 @@
+//! State-sync snapshots: a version exported as a manifest plus a sequence of bounded chunks,
+//! and restored into an empty directory with every chunk checked against the manifest and the
+//! result checked against the manifest's root.
+
+use std::path::Path;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use jmt::Sha256Jmt;
+use redb::{Database, Durability, ReadableDatabase, ReadableTable};
+use sha2::{Digest, Sha256};
+
+use super::db::{hex, key_hash, write_tree_batch, Store, StoreConfig, TreeView};
+use super::error::{Result, StoreError};
+use super::keys::{self, KV, META, PREIMAGES, ROOTS};
+use super::layer::KvRead;
+
+/// The chunk format this code writes and reads (ABCI `Snapshot.format`).
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// What a snapshot holds, sent as the ABCI snapshot metadata.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SnapshotManifest {
+    pub format: u32,
+    pub version: u64,
+    pub root: [u8; 32],
+    pub keys: u64,
+    /// sha256 of every chunk, in order.
+    pub chunk_hashes: Vec<[u8; 32]>,
+}
+
+impl SnapshotManifest {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::try_from_slice(bytes)
+            .map_err(|e| StoreError::InvalidSnapshot(format!("undecodable manifest: {e}")))
+    }
+
+    /// sha256 of the manifest: the ABCI snapshot hash.
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.to_bytes()).into()
+    }
+}
+
+#[derive(BorshSerialize, BorshDeserialize)]
+struct Chunk {
+    index: u32,
+    entries: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Store {
+    /// Streams `version` as chunks of about `max_chunk_bytes` of entries each (a single larger
+    /// entry gets a chunk of its own) into `sink(index, bytes)`, then returns the manifest.
+    pub fn export_snapshot(
+        &self,
+        version: u64,
+        max_chunk_bytes: usize,
+        mut sink: impl FnMut(u32, Vec<u8>) -> Result<()>,
+    ) -> Result<SnapshotManifest> {
+        if version == 0 {
+            return Err(StoreError::InvalidSnapshot(
+                "version 0 is the empty state; there is nothing to snapshot".into(),
+            ));
+        }
+        let root = self.root_at(version)?;
+        let view = self.view(version)?;
+        let mut hashes = Vec::new();
+        let mut keys = 0u64;
+        let mut chunk = Chunk {
+            index: 0,
+            entries: Vec::new(),
+        };
+        let mut size = 0usize;
+        let mut emit = |chunk: &mut Chunk, hashes: &mut Vec<[u8; 32]>| -> Result<()> {
+            let bytes = borsh::to_vec(&*chunk).map_err(|e| StoreError::Backend(e.to_string()))?;
+            hashes.push(Sha256::digest(&bytes).into());
+            sink(chunk.index, bytes)?;
+            chunk.index += 1;
+            chunk.entries.clear();
+            Ok(())
+        };
+        for (k, v) in view.range(None, None, cosmwasm_std::Order::Ascending) {
+            let entry = k.len() + v.len() + 8;
+            if !chunk.entries.is_empty() && size + entry > max_chunk_bytes {
+                emit(&mut chunk, &mut hashes)?;
+                size = 0;
+            }
+            size += entry;
+            keys += 1;
+            chunk.entries.push((k, v));
+        }
+        if let Some(e) = view.fault() {
+            return Err(e);
+        }
+        if !chunk.entries.is_empty() || hashes.is_empty() {
+            emit(&mut chunk, &mut hashes)?;
+        }
+        Ok(SnapshotManifest {
+            format: SNAPSHOT_FORMAT,
+            version,
+            root,
+            keys,
+            chunk_hashes: hashes,
+        })
+    }
+}
+
+/// Rebuilds a store from a snapshot, chunk by chunk, in order.
+pub struct Restorer {
+    db: Database,
+    path: std::path::PathBuf,
+    config: StoreConfig,
+    manifest: SnapshotManifest,
+    next_index: u32,
+    last_key: Option<Vec<u8>>,
+    keys: u64,
+}
+
+impl Restorer {
+    /// Starts a restore into `dir`, which must be empty or absent. The caller checks the
+    /// manifest's root against the app hash it trusts (from the light client) before this.
+    pub fn new(
+        dir: impl AsRef<Path>,
+        manifest: SnapshotManifest,
+        config: StoreConfig,
+    ) -> Result<Self> {
+        let dir = dir.as_ref();
+        if manifest.format != SNAPSHOT_FORMAT {
+            return Err(StoreError::InvalidSnapshot(format!(
+                "format {} is not supported (this node reads format {SNAPSHOT_FORMAT})",
+                manifest.format
+            )));
+        }
+        if manifest.version == 0 || manifest.chunk_hashes.is_empty() {
+            return Err(StoreError::InvalidSnapshot(
+                "a snapshot has a version above 0 and at least one chunk".into(),
+            ));
+        }
+        if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+            return Err(StoreError::NotEmpty(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("state.redb");
+        let db = Database::builder()
+            .set_cache_size(config.cache_bytes)
+            .create(&path)?;
+        let txn = db.begin_write()?;
+        txn.open_table(META)?
+            .insert(keys::META_RESTORING, manifest.version)?;
+        txn.commit()?;
+        Ok(Restorer {
+            db,
+            path,
+            config,
+            manifest,
+            next_index: 0,
+            last_key: None,
+            keys: 0,
+        })
+    }
+
+    /// The index of the chunk expected next.
+    pub fn next_chunk(&self) -> u32 {
+        self.next_index
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.next_index as usize == self.manifest.chunk_hashes.len()
+    }
+
+    /// Checks and writes chunk `index`. A rejected chunk changes nothing: fetch it again.
+    pub fn apply_chunk(&mut self, index: u32, bytes: &[u8]) -> Result<()> {
+        let reject = |reason: String| StoreError::InvalidChunk { index, reason };
+        if index != self.next_index {
+            return Err(reject(format!(
+                "chunks are applied in order; chunk {} is expected next",
+                self.next_index
+            )));
+        }
+        let Some(expected) = self.manifest.chunk_hashes.get(index as usize) else {
+            return Err(reject(format!(
+                "the snapshot has only {} chunks",
+                self.manifest.chunk_hashes.len()
+            )));
+        };
+        let got: [u8; 32] = Sha256::digest(bytes).into();
+        if &got != expected {
+            return Err(reject(format!(
+                "hash {} does not match the manifest's {}",
+                hex(&got),
+                hex(expected)
+            )));
+        }
+        let chunk =
+            Chunk::try_from_slice(bytes).map_err(|e| reject(format!("undecodable: {e}")))?;
+        if chunk.index != index {
+            return Err(reject(format!("it says it is chunk {}", chunk.index)));
+        }
+        let mut last = self.last_key.clone();
+        for (k, _) in &chunk.entries {
+            if k.is_empty() || last.as_ref().is_some_and(|l| k <= l) {
+                return Err(reject("keys are not strictly increasing".into()));
+            }
+            last = Some(k.clone());
+        }
+        let version = self.manifest.version;
+        let mut txn = self.db.begin_write()?;
+        // Durable at the final commit in `finish`, which is Immediate.
+        txn.set_durability(Durability::None)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        {
+            let mut kv = txn.open_table(KV)?;
+            let mut preimages = txn.open_table(PREIMAGES)?;
+            for (k, v) in &chunk.entries {
+                kv.insert(
+                    keys::kv_key(k, version).as_slice(),
+                    keys::encode_value(Some(v)).as_slice(),
+                )?;
+                preimages.insert(&key_hash(k).0, k.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        self.keys += chunk.entries.len() as u64;
+        self.last_key = last;
+        self.next_index += 1;
+        Ok(())
+    }
+
+    /// Builds the tree over the restored entries and checks its root. On success the store is
+    /// open at the snapshot's version; on a mismatch nothing is marked committed.
+    pub fn finish(self) -> Result<Store> {
+        if !self.is_complete() {
+            return Err(StoreError::InvalidSnapshot(format!(
+                "restore is incomplete: {} of {} chunks applied",
+                self.next_index,
+                self.manifest.chunk_hashes.len()
+            )));
+        }
+        if self.keys != self.manifest.keys {
+            return Err(StoreError::InvalidSnapshot(format!(
+                "the chunks hold {} keys, the manifest says {}",
+                self.keys, self.manifest.keys
+            )));
+        }
+        let version = self.manifest.version;
+        let (root, batch) = {
+            let txn = self.db.begin_read()?;
+            let reader = TreeView::new(&txn, Some(version - 1))?;
+            let mut values = Vec::with_capacity(self.keys as usize);
+            if let Some(kv) = &reader.kv {
+                for entry in kv.iter()? {
+                    let (k, v) = entry?;
+                    let (key, _) = keys::decode_kv_key(k.value())
+                        .ok_or_else(|| StoreError::Backend("malformed restored key".into()))?;
+                    values.push((key_hash(&key), keys::decode_value(v.value())));
+                }
+            }
+            Sha256Jmt::new(&reader).put_value_set(values, version)?
+        };
+        if root.0 != self.manifest.root {
+            return Err(StoreError::RootMismatch {
+                expected: hex(&self.manifest.root),
+                got: hex(&root.0),
+            });
+        }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        write_tree_batch(&txn, &batch)?;
+        txn.open_table(ROOTS)?.insert(version, &root.0)?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert(keys::META_LATEST, version)?;
+            meta.insert(keys::META_OLDEST, version)?;
+            meta.remove(keys::META_RESTORING)?;
+        }
+        txn.commit()?;
+        Store::from_parts(self.db, self.path, self.config)
+    }
+}
