@@ -50,7 +50,7 @@ fn key() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn value() -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(any::<u8>(), 0..6)
+    proptest::collection::vec(any::<u8>(), 1..6)
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -129,7 +129,7 @@ fn run_ops(branch: &mut Branch<'_>, model: &mut Map, ops: &[Op]) -> Result<(), T
                 let mut child = branch.branch();
                 run_ops(&mut child, &mut child_model, ops)?;
                 if *commit {
-                    child.commit();
+                    child.commit().unwrap();
                     *model = child_model;
                 } else {
                     child.discard();
@@ -172,7 +172,7 @@ fn run_case(keep_recent: u64, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let mut branch = ws.branch(Arc::new(GasMeter::infinite()));
                 run_ops(&mut branch, &mut model, &ops)?;
                 if commit {
-                    branch.commit();
+                    branch.commit().unwrap();
                     current = model;
                 }
             }
@@ -221,7 +221,7 @@ fn run_case(keep_recent: u64, steps: Vec<Step>) -> Result<(), TestCaseError> {
     for (k, v) in history.last().unwrap() {
         b.set(k, v);
     }
-    b.commit();
+    b.commit().unwrap();
     let info = fresh.commit_working_set(fresh_ws).unwrap();
     if latest > 0 || !history.last().unwrap().is_empty() {
         prop_assert_eq!(info.root, store.root());

@@ -203,14 +203,71 @@ impl Store {
             });
         }
         let version = latest + 1;
+        if changes.keys().any(Vec::is_empty) {
+            return Err(StoreError::EmptyKey);
+        }
         let txn = self.db().begin_read()?;
         let reader = TreeView::new(&txn, None)?;
+        let has_deletes = changes.values().any(Option::is_none);
+        if has_deletes || changes.is_empty() {
+            // Deleting an absent key must not reach the tree: look the previous entries up
+            // first, then apply the effective changes key by key.
+            let effective = self.effective_changes(&reader, latest, changes)?;
+            let value_set = effective
+                .iter()
+                .map(|(k, v, _)| (key_hash(k), v.clone()))
+                .collect::<Vec<_>>();
+            let (root, batch) = Sha256Jmt::new(&reader).put_value_set(value_set, version)?;
+            return Ok(PendingCommit {
+                version,
+                root: root.0,
+                changes: effective,
+                batch,
+            });
+        }
+        // Only sets: the tree's batch insert builds each touched node once (per-key inserts
+        // rehash the whole path for every key), while the other core looks up the entries
+        // these writes supersede.
+        let value_set: Vec<(KeyHash, OwnedValue)> = changes
+            .iter()
+            .map(|(k, v)| (key_hash(k), v.clone().unwrap_or_default()))
+            .collect();
+        let (tree_result, effective) = std::thread::scope(|scope| {
+            let lookups = scope.spawn(|| {
+                let txn = self.db().begin_read()?;
+                let reader = TreeView::new(&txn, None)?;
+                self.effective_changes(&reader, latest, changes)
+            });
+            let tree = Sha256Jmt::new(&reader).batch_put_value_sets(vec![value_set], None, version);
+            let effective = lookups
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Backend("lookup thread panicked".into())));
+            (tree, effective)
+        });
+        let (mut roots, batch) = tree_result?;
+        let root = roots
+            .pop()
+            .ok_or_else(|| StoreError::Tree("no root computed".into()))?;
+        let effective = effective?;
+        Ok(PendingCommit {
+            version,
+            root: root.0,
+            changes: effective,
+            batch,
+        })
+    }
+
+    /// Pairs each change with the version of the entry it supersedes, dropping deletions of
+    /// keys that are absent.
+    #[allow(clippy::type_complexity)]
+    fn effective_changes(
+        &self,
+        reader: &TreeView,
+        latest: u64,
+        changes: ChangeSet,
+    ) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>, Option<u64>)>> {
         let mut effective = Vec::with_capacity(changes.len());
-        let mut value_set: Vec<(KeyHash, Option<OwnedValue>)> = Vec::with_capacity(changes.len());
         for (key, value) in changes {
-            if key.is_empty() {
-                return Err(StoreError::EmptyKey);
-            }
             let prev = match &reader.kv {
                 Some(kv) => view::latest_entry(kv, &key, latest)?,
                 None => None,
@@ -219,20 +276,11 @@ impl Store {
                 .as_ref()
                 .is_some_and(|(_, raw)| raw.first() == Some(&keys::TAG_PRESENT));
             if value.is_none() && !prev_present {
-                // Deleting what is not there changes nothing.
                 continue;
             }
-            value_set.push((key_hash(&key), value.clone()));
             effective.push((key, value, prev.map(|(v, _)| v)));
         }
-        let tree = Sha256Jmt::new(&reader);
-        let (root, batch) = tree.put_value_set(value_set, version)?;
-        Ok(PendingCommit {
-            version,
-            root: root.0,
-            changes: effective,
-            batch,
-        })
+        Ok(effective)
     }
 
     /// Writes a prepared version durably, in one database transaction with its pruning.
@@ -388,13 +436,13 @@ pub fn verify_non_membership(proof: &ics23::CommitmentProof, root: &[u8; 32], ke
 pub(crate) fn write_tree_batch(txn: &WriteTransaction, batch: &TreeUpdateBatch) -> Result<()> {
     let mut nodes = txn.open_table(NODES)?;
     for (node_key, node) in batch.node_batch.nodes() {
-        let k = borsh::to_vec(node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let k = keys::node_key(node_key);
         let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
         nodes.insert(k.as_slice(), v.as_slice())?;
     }
     let mut stale = txn.open_table(STALE_NODES)?;
     for idx in &batch.stale_node_index_batch {
-        let k = borsh::to_vec(&idx.node_key).map_err(|e| StoreError::Tree(e.to_string()))?;
+        let k = keys::node_key(&idx.node_key);
         stale.insert(keys::stale_key(idx.stale_since_version, &k).as_slice(), ())?;
     }
     Ok(())
@@ -479,7 +527,7 @@ impl TreeReader for TreeView {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         let stored = match &self.nodes {
             Some(nodes) => {
-                let k = borsh::to_vec(node_key)?;
+                let k = keys::node_key(node_key);
                 match nodes.get(k.as_slice())? {
                     Some(raw) => Some(Node::deserialize(&mut raw.value())?),
                     None => None,

@@ -46,8 +46,11 @@ pub enum StoreError {
     #[error("the store at {0} holds an unfinished snapshot restore; delete the directory and restore again")]
     IncompleteRestore(String),
 
-    #[error("key must not be empty")]
+    #[error("store keys must not be empty")]
     EmptyKey,
+
+    #[error("store values must not be empty: delete the key instead")]
+    EmptyValue,
 }
 
 impl StoreError {
@@ -65,6 +68,7 @@ impl StoreError {
             StoreError::NotEmpty(_) => 9,
             StoreError::IncompleteRestore(_) => 10,
             StoreError::EmptyKey => 11,
+            StoreError::EmptyValue => 12,
         }
     }
 }

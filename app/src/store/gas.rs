@@ -166,7 +166,7 @@ mod tests {
         m.charge_read(10, Some(10)); // 1000 + 60
         assert_eq!(m.consumed(), 1060);
         assert!(m.check().is_ok());
-        m.charge_write(5, 5); // 2000 + 300 -> over
+        m.charge_write(5, 5); // 2000 (over the limit) + 300 per byte
         assert!(m.is_out_of_gas());
         assert_eq!(m.consumed(), 2500);
         assert_eq!(
@@ -174,11 +174,12 @@ mod tests {
             Err(StoreError::OutOfGas {
                 descriptor: "write",
                 limit: 2500,
-                wanted: 3060
+                wanted: 3360
             })
         );
         m.charge_delete();
-        assert_eq!(m.wanted(), 3060 + 300 + 1000);
+        assert_eq!(m.wanted(), 3360 + 1000);
+        assert_eq!(m.consumed(), 2500);
     }
 
     #[test]

@@ -9,11 +9,12 @@ use redb::TableDefinition;
 
 /// encoded(key) ++ version(BE) → tag byte (0 deleted, 1 present) ++ value
 pub(crate) const KV: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
-/// borsh(NodeKey) → borsh(Node): the Jellyfish Merkle tree.
+/// version(BE) ++ borsh(nibble path) → borsh(Node): the Jellyfish Merkle tree. Version first,
+/// so that the nodes a commit writes are adjacent in the B-tree (see [`node_key`]).
 pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
 /// sha256(key) → key: the tree hashes keys; proofs of absence need the neighbours' keys back.
 pub(crate) const PREIMAGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("preimages");
-/// stale_since(BE) ++ borsh(NodeKey): tree nodes no longer part of versions ≥ stale_since.
+/// stale_since(BE) ++ node key: tree nodes no longer part of versions ≥ stale_since.
 pub(crate) const STALE_NODES: TableDefinition<&[u8], ()> = TableDefinition::new("stale_nodes");
 /// stale_since(BE) ++ kv key: kv entries no version ≥ stale_since reads.
 pub(crate) const STALE_KV: TableDefinition<&[u8], ()> = TableDefinition::new("stale_kv");
@@ -82,6 +83,16 @@ pub(crate) fn decode_kv_key(raw: &[u8]) -> Option<(Vec<u8>, u64)> {
 /// The encoded-key part of a kv table key (drops the version).
 pub(crate) fn kv_key_prefix(raw: &[u8]) -> &[u8] {
     &raw[..raw.len().saturating_sub(8)]
+}
+
+/// The database key of a tree node. (borsh would put the version first but little-endian,
+/// scattering one commit's nodes over the whole table: one dirty page per node.)
+pub(crate) fn node_key(key: &jmt::storage::NodeKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 12 + 32);
+    out.extend_from_slice(&key.version().to_be_bytes());
+    // Serialising into a Vec cannot fail.
+    let _ = borsh::to_writer(&mut out, key.nibble_path());
+    out
 }
 
 pub(crate) fn stale_key(stale_since: u64, rest: &[u8]) -> Vec<u8> {

@@ -196,6 +196,8 @@ pub struct Branch<'p> {
     parent: &'p mut dyn KvWrite,
     changes: ChangeSet,
     gas: Arc<GasMeter>,
+    /// The first invalid write (empty key or value); such a branch cannot be committed.
+    fault: Option<StoreError>,
 }
 
 impl<'p> Branch<'p> {
@@ -204,6 +206,7 @@ impl<'p> Branch<'p> {
             parent,
             changes: ChangeSet::new(),
             gas,
+            fault: None,
         }
     }
 
@@ -222,9 +225,21 @@ impl<'p> Branch<'p> {
         Branch::new(self, gas)
     }
 
-    /// Writes this branch's changes into its parent.
-    pub fn commit(self) {
+    /// `Ok` unless the meter ran out of gas or a write was invalid.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.gas.check()?;
+        match &self.fault {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes this branch's changes into its parent, unless [`Branch::check`] fails: a branch
+    /// that ran out of gas or wrote invalid data is discarded and the error returned.
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.check()?;
         self.parent.absorb(self.changes);
+        Ok(())
     }
 
     /// Drops this branch's changes. (Dropping the branch does the same; this names it.)
@@ -246,13 +261,28 @@ impl<'p> Branch<'p> {
         KvRead::get(self, key).is_some()
     }
 
+    /// Sets `key` to `value`. Empty keys and values are invalid (ICS23 cannot prove them, and
+    /// CosmWasm storage forbids them): the write is dropped and the branch will not commit.
     pub fn set(&mut self, key: &[u8], value: &[u8]) {
         self.gas.charge_write(key.len(), value.len());
+        if key.is_empty() || value.is_empty() {
+            let err = if key.is_empty() {
+                StoreError::EmptyKey
+            } else {
+                StoreError::EmptyValue
+            };
+            self.fault.get_or_insert(err);
+            return;
+        }
         self.changes.insert(key.to_vec(), Some(value.to_vec()));
     }
 
     pub fn delete(&mut self, key: &[u8]) {
         self.gas.charge_delete();
+        if key.is_empty() {
+            self.fault.get_or_insert(StoreError::EmptyKey);
+            return;
+        }
         self.changes.insert(key.to_vec(), None);
     }
 
