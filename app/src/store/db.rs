@@ -49,9 +49,16 @@ pub struct CommitInfo {
 pub struct PendingCommit {
     version: u64,
     root: [u8; 32],
-    /// Changes that have an effect, each with the version of the entry it supersedes.
-    changes: Vec<(Vec<u8>, Option<Vec<u8>>, Option<u64>)>,
+    /// Changes that have an effect.
+    changes: Vec<Effective>,
     batch: TreeUpdateBatch,
+}
+
+/// A change that has an effect, with the version of the entry it supersedes.
+struct Effective {
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
+    prev: Option<u64>,
 }
 
 impl PendingCommit {
@@ -215,7 +222,7 @@ impl Store {
             let effective = self.effective_changes(&reader, latest, changes)?;
             let value_set = effective
                 .iter()
-                .map(|(k, v, _)| (key_hash(k), v.clone()))
+                .map(|e| (key_hash(&e.key), e.value.clone()))
                 .collect::<Vec<_>>();
             let (root, batch) = Sha256Jmt::new(&reader).put_value_set(value_set, version)?;
             return Ok(PendingCommit {
@@ -259,13 +266,12 @@ impl Store {
 
     /// Pairs each change with the version of the entry it supersedes, dropping deletions of
     /// keys that are absent.
-    #[allow(clippy::type_complexity)]
     fn effective_changes(
         &self,
         reader: &TreeView,
         latest: u64,
         changes: ChangeSet,
-    ) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>, Option<u64>)>> {
+    ) -> Result<Vec<Effective>> {
         let mut effective = Vec::with_capacity(changes.len());
         for (key, value) in changes {
             let prev = match &reader.kv {
@@ -278,7 +284,11 @@ impl Store {
             if value.is_none() && !prev_present {
                 continue;
             }
-            effective.push((key, value, prev.map(|(v, _)| v)));
+            effective.push(Effective {
+                key,
+                value,
+                prev: prev.map(|(v, _)| v),
+            });
         }
         Ok(effective)
     }
@@ -300,7 +310,7 @@ impl Store {
             let mut kv = txn.open_table(KV)?;
             let mut preimages = txn.open_table(PREIMAGES)?;
             let mut stale_kv = txn.open_table(STALE_KV)?;
-            for (key, value, prev) in &pending.changes {
+            for Effective { key, value, prev } in &pending.changes {
                 let raw_key = keys::kv_key(key, version);
                 kv.insert(
                     raw_key.as_slice(),
@@ -360,8 +370,7 @@ impl Store {
         {
             let mut stale = txn.open_table(STALE_KV)?;
             let mut kv = txn.open_table(KV)?;
-            let mut drained = stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)?;
-            while let Some(entry) = drained.next() {
+            for entry in stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)? {
                 let (k, _) = entry?;
                 kv.remove(&k.value()[8..])?;
             }
@@ -369,16 +378,14 @@ impl Store {
         {
             let mut stale = txn.open_table(STALE_NODES)?;
             let mut nodes = txn.open_table(NODES)?;
-            let mut drained = stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)?;
-            while let Some(entry) = drained.next() {
+            for entry in stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)? {
                 let (k, _) = entry?;
                 nodes.remove(&k.value()[8..])?;
             }
         }
         {
             let mut roots = txn.open_table(ROOTS)?;
-            let mut drained = roots.extract_from_if(..new_oldest, |_, _| true)?;
-            while let Some(entry) = drained.next() {
+            for entry in roots.extract_from_if(..new_oldest, |_, _| true)? {
                 entry?;
             }
         }

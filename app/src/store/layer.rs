@@ -74,7 +74,7 @@ fn layered_range<'a>(
         return Box::new(std::iter::empty());
     }
     let overlay = changes.range::<[u8], _>(bounds(start, end));
-    let overlay: Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a> = match order {
+    let overlay: OverlayIter<'a> = match order {
         Order::Ascending => Box::new(overlay),
         Order::Descending => Box::new(overlay.rev()),
     };
