@@ -2,6 +2,9 @@
 //! write = durable database transaction). `cargo run --release -p depin-app --example
 //! store_commit_profile [keys]`; the benchmark in benches/store.rs is the reference number.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,14 +26,14 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let cache: usize = std::env::args()
+    let cache: u64 = std::env::args()
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(256);
     let store = Store::open(
         dir.path(),
         StoreConfig {
-            keep_recent: 100,
+            keep_recent: 10,
             cache_bytes: cache << 20,
         },
     )
@@ -46,15 +49,14 @@ fn main() {
         store.commit_working_set(ws).unwrap();
     }
     eprintln!(
-        "populate {keys}: {:?}, file {} MiB",
+        "populate {keys}: {:?}, {} MiB on disk",
         t.elapsed(),
-        std::fs::metadata(dir.path().join("state.redb"))
-            .unwrap()
-            .len()
-            >> 20
+        dir_size(dir.path()) >> 20
     );
     let mut rng = StdRng::seed_from_u64(1);
-    for _ in 0..8 {
+    let mut prepares = vec![];
+    let mut writes = vec![];
+    for round in 0..30 {
         let mut ws = store.working_set().unwrap();
         let mut b = ws.branch(Arc::new(GasMeter::infinite()));
         for _ in 0..10_000 {
@@ -66,6 +68,34 @@ fn main() {
         let pending = store.prepare_commit(ws).unwrap();
         let prepared = t.elapsed();
         store.commit(pending).unwrap();
-        eprintln!("prepare {:?} write {:?}", prepared, t.elapsed() - prepared);
+        let written = t.elapsed() - prepared;
+        // The first rounds prune the populating versions: not the steady state.
+        if round >= 12 {
+            prepares.push(prepared);
+            writes.push(written);
+        }
     }
+    prepares.sort();
+    writes.sort();
+    eprintln!(
+        "steady state over {} commits: median prepare {:?}, median write {:?}",
+        prepares.len(),
+        prepares[prepares.len() / 2],
+        writes[writes.len() / 2]
+    );
+}
+
+fn dir_size(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

@@ -19,6 +19,7 @@ use rand::{Rng, SeedableRng};
 const DIR_ENV: &str = "DEPIN_STORE_CRASH_DIR";
 const TRIALS: usize = 50;
 const KEEP_RECENT: u64 = 5;
+const REPORT_TAG: &str = "COMMITTED ";
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -56,7 +57,7 @@ fn config() -> StoreConfig {
 }
 
 /// The child: commits versions until killed (or, as a bound, for 20 seconds), printing
-/// `version root` after each commit returns.
+/// `COMMITTED version root` after each commit returns.
 #[test]
 #[ignore = "run by store_survives_sigkill_at_random_moments as its child process"]
 fn crash_child() {
@@ -76,7 +77,8 @@ fn crash_child() {
         }
         b.commit().unwrap();
         let info = store.commit_working_set(ws).unwrap();
-        writeln!(out, "{} {}", info.version, hex(&info.root)).unwrap();
+        // Tagged: libtest prints its own "test crash_child ... " on the same line first.
+        writeln!(out, "{REPORT_TAG}{} {}", info.version, hex(&info.root)).unwrap();
         out.flush().unwrap();
     }
 }
@@ -124,7 +126,10 @@ fn store_survives_sigkill_at_random_moments() {
         let sink = lines.clone();
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let mut parts = line.split_whitespace();
+                let Some(at) = line.find(REPORT_TAG) else {
+                    continue;
+                };
+                let mut parts = line[at + REPORT_TAG.len()..].split_whitespace();
                 if let (Some(v), Some(root)) = (parts.next(), parts.next()) {
                     if let Ok(v) = v.parse() {
                         sink.lock().unwrap().push((v, root.to_string()));

@@ -94,6 +94,8 @@ fn snapshot_round_trip_and_rejections() {
     assert!(a
         .range(None, None, Order::Ascending)
         .eq(b.range(None, None, Order::Ascending)));
+    // Views hold the database open; a reopen below needs them gone.
+    drop((a, b));
     let next = vec![
         (key(1), b"next".to_vec()),
         (b"new".to_vec(), b"key".to_vec()),

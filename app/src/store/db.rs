@@ -1,5 +1,5 @@
-//! The persistent, authenticated store: a redb database holding the ordered key index (every
-//! retained version of every key) and a Jellyfish Merkle tree over it.
+//! The persistent, authenticated store: the ordered key index (every retained version of every
+//! key) and a Jellyfish Merkle tree over it, in one embedded database.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -7,11 +7,11 @@ use std::sync::{Arc, RwLock};
 use borsh::BorshDeserialize;
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Sha256Jmt};
-use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, WriteTransaction};
 use sha2::{Digest, Sha256};
 
+use super::backend::{Backend, Batch, Ks, Snap};
 use super::error::{Result, StoreError};
-use super::keys::{self, KV, META, NODES, PREIMAGES, ROOTS, STALE_KV, STALE_NODES};
+use super::keys::{self, StaleList};
 use super::layer::{ChangeSet, WorkingSet};
 use super::view::{self, CommittedView};
 
@@ -23,15 +23,15 @@ pub const EMPTY_ROOT: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
 pub struct StoreConfig {
     /// How many recent versions stay readable (0 keeps all).
     pub keep_recent: u64,
-    /// redb page cache in bytes.
-    pub cache_bytes: usize,
+    /// Block cache of the database, in bytes.
+    pub cache_bytes: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             keep_recent: 0,
-            cache_bytes: 256 << 20,
+            cache_bytes: 512 << 20,
         }
     }
 }
@@ -49,7 +49,6 @@ pub struct CommitInfo {
 pub struct PendingCommit {
     version: u64,
     root: [u8; 32],
-    /// Changes that have an effect.
     changes: Vec<Effective>,
     batch: TreeUpdateBatch,
 }
@@ -71,8 +70,8 @@ impl PendingCommit {
 }
 
 struct Inner {
-    db: Database,
-    path: PathBuf,
+    backend: Backend,
+    dir: PathBuf,
     config: StoreConfig,
     info: RwLock<CommitInfo>,
 }
@@ -97,42 +96,35 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Store> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("state.redb");
-        let db = Database::builder()
-            .set_cache_size(config.cache_bytes)
-            .create(&path)?;
-        let info = read_info(&db)?;
-        if restoring_version(&db)?.is_some() {
+        let backend = Backend::open(dir, config.cache_bytes)?;
+        if restoring_version(&backend.snapshot())?.is_some() {
             return Err(StoreError::IncompleteRestore(dir.display().to_string()));
         }
+        Self::from_backend(backend, dir.to_path_buf(), config)
+    }
+
+    pub(crate) fn from_backend(
+        backend: Backend,
+        dir: PathBuf,
+        config: StoreConfig,
+    ) -> Result<Store> {
+        let info = read_info(&backend.snapshot())?;
         Ok(Store {
             inner: Arc::new(Inner {
-                db,
-                path,
+                backend,
+                dir,
                 config,
                 info: RwLock::new(info),
             }),
         })
     }
 
-    pub(crate) fn from_parts(db: Database, path: PathBuf, config: StoreConfig) -> Result<Store> {
-        let info = read_info(&db)?;
-        Ok(Store {
-            inner: Arc::new(Inner {
-                db,
-                path,
-                config,
-                info: RwLock::new(info),
-            }),
-        })
-    }
-
-    pub(crate) fn db(&self) -> &Database {
-        &self.inner.db
+    fn backend(&self) -> &Backend {
+        &self.inner.backend
     }
 
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.inner.dir
     }
 
     pub fn info(&self) -> CommitInfo {
@@ -161,32 +153,35 @@ impl Store {
         Ok(info)
     }
 
+    /// A snapshot taken before checking `version` is retained: a prune that lands in between
+    /// cannot remove what the snapshot sees, and one that landed before is caught.
+    fn retained_snapshot(&self, version: u64) -> Result<Snap> {
+        let snap = self.backend().snapshot();
+        self.check_retained(version)?;
+        Ok(snap)
+    }
+
     /// The root hash of a retained version.
     pub fn root_at(&self, version: u64) -> Result<[u8; 32]> {
-        self.check_retained(version)?;
+        let snap = self.retained_snapshot(version)?;
         if version == 0 {
             return Ok(EMPTY_ROOT);
         }
-        let txn = self.db().begin_read()?;
-        let roots = txn.open_table(ROOTS)?;
-        let root = roots.get(version)?.map(|g| *g.value());
-        root.ok_or_else(|| StoreError::Backend(format!("root of version {version} is missing")))
+        root_in(&snap, version)
     }
 
     /// A read-only view of a retained version.
     pub fn view(&self, version: u64) -> Result<CommittedView> {
-        let txn = self.db().begin_read()?;
-        // Checked after the transaction began: a prune that lands in between cannot remove
-        // what this snapshot sees, and one that landed before is caught here.
-        self.check_retained(version)?;
-        CommittedView::new(txn, version)
+        Ok(CommittedView::new(
+            self.retained_snapshot(version)?,
+            version,
+        ))
     }
 
     /// A view of the latest committed version.
     pub fn latest_view(&self) -> Result<CommittedView> {
-        let txn = self.db().begin_read()?;
-        let version = self.version();
-        CommittedView::new(txn, version)
+        let snap = self.backend().snapshot();
+        Ok(CommittedView::new(snap, self.version()))
     }
 
     /// A fresh working set for the next block, over the latest version.
@@ -213,13 +208,12 @@ impl Store {
         if changes.keys().any(Vec::is_empty) {
             return Err(StoreError::EmptyKey);
         }
-        let txn = self.db().begin_read()?;
-        let reader = TreeView::new(&txn, None)?;
+        let reader = TreeView::new(self.backend().snapshot(), None);
         let has_deletes = changes.values().any(Option::is_none);
         if has_deletes || changes.is_empty() {
             // Deleting an absent key must not reach the tree: look the previous entries up
             // first, then apply the effective changes key by key.
-            let effective = self.effective_changes(&reader, latest, changes)?;
+            let effective = effective_changes(&reader.snap, latest, changes)?;
             let value_set = effective
                 .iter()
                 .map(|e| (key_hash(&e.key), e.value.clone()))
@@ -239,12 +233,9 @@ impl Store {
             .iter()
             .map(|(k, v)| (key_hash(k), v.clone().unwrap_or_default()))
             .collect();
+        let lookup_snap = self.backend().snapshot();
         let (tree_result, effective) = std::thread::scope(|scope| {
-            let lookups = scope.spawn(|| {
-                let txn = self.db().begin_read()?;
-                let reader = TreeView::new(&txn, None)?;
-                self.effective_changes(&reader, latest, changes)
-            });
+            let lookups = scope.spawn(move || effective_changes(&lookup_snap, latest, changes));
             let tree = Sha256Jmt::new(&reader).batch_put_value_sets(vec![value_set], None, version);
             let effective = lookups
                 .join()
@@ -255,45 +246,15 @@ impl Store {
         let root = roots
             .pop()
             .ok_or_else(|| StoreError::Tree("no root computed".into()))?;
-        let effective = effective?;
         Ok(PendingCommit {
             version,
             root: root.0,
-            changes: effective,
+            changes: effective?,
             batch,
         })
     }
 
-    /// Pairs each change with the version of the entry it supersedes, dropping deletions of
-    /// keys that are absent.
-    fn effective_changes(
-        &self,
-        reader: &TreeView,
-        latest: u64,
-        changes: ChangeSet,
-    ) -> Result<Vec<Effective>> {
-        let mut effective = Vec::with_capacity(changes.len());
-        for (key, value) in changes {
-            let prev = match &reader.kv {
-                Some(kv) => view::latest_entry(kv, &key, latest)?,
-                None => None,
-            };
-            let prev_present = prev
-                .as_ref()
-                .is_some_and(|(_, raw)| raw.first() == Some(&keys::TAG_PRESENT));
-            if value.is_none() && !prev_present {
-                continue;
-            }
-            effective.push(Effective {
-                key,
-                value,
-                prev: prev.map(|(v, _)| v),
-            });
-        }
-        Ok(effective)
-    }
-
-    /// Writes a prepared version durably, in one database transaction with its pruning.
+    /// Writes a prepared version durably, in one atomic batch with its pruning.
     pub fn commit(&self, pending: PendingCommit) -> Result<CommitInfo> {
         let info = self.info();
         if pending.version != info.version + 1 {
@@ -302,44 +263,38 @@ impl Store {
                 got: pending.version,
             });
         }
-        let mut txn = self.db().begin_write()?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let version = pending.version;
-        {
-            let mut kv = txn.open_table(KV)?;
-            let mut preimages = txn.open_table(PREIMAGES)?;
-            let mut stale_kv = txn.open_table(STALE_KV)?;
-            for Effective { key, value, prev } in &pending.changes {
-                let raw_key = keys::kv_key(key, version);
-                kv.insert(
-                    raw_key.as_slice(),
-                    keys::encode_value(value.as_deref()).as_slice(),
-                )?;
-                match prev {
-                    Some(prev) => {
-                        let old = keys::kv_key(key, *prev);
-                        stale_kv.insert(keys::stale_key(version, &old).as_slice(), ())?;
-                    }
-                    None => {
-                        preimages.insert(&key_hash(key).0, key.as_slice())?;
-                    }
-                }
-                if value.is_none() {
-                    // A deletion marker is only needed while older entries are readable.
-                    stale_kv.insert(keys::stale_key(version, &raw_key).as_slice(), ())?;
-                }
+        let mut batch = Batch::default();
+        let mut stale = StaleList::default();
+        for Effective { key, value, prev } in pending.changes {
+            let raw_key = keys::kv_key(&key, version);
+            batch.put(
+                Ks::Kv,
+                raw_key.clone(),
+                keys::encode_value(value.as_deref()),
+            );
+            match prev {
+                Some(prev) => stale.kv.push(keys::kv_key(&key, prev)),
+                None => batch.put(Ks::Preimages, key_hash(&key).0.to_vec(), key),
             }
-            write_tree_batch(&txn, &pending.batch)?;
-            txn.open_table(ROOTS)?.insert(version, &pending.root)?;
+            if value.is_none() {
+                // A deletion marker is only needed while older entries are readable.
+                stale.kv.push(raw_key);
+            }
         }
-        let oldest = self.prune_in(&txn, version, info.oldest)?;
-        {
-            let mut meta = txn.open_table(META)?;
-            meta.insert(keys::META_LATEST, version)?;
-            meta.insert(keys::META_OLDEST, oldest)?;
+        stale.nodes = tree_batch(&mut batch, &pending.batch);
+        stale_row(&mut batch, version, &stale);
+        batch.put(
+            Ks::Roots,
+            version.to_be_bytes().to_vec(),
+            pending.root.to_vec(),
+        );
+        let oldest = self.prune_into(&mut batch, version, info.oldest)?;
+        meta_rows(&mut batch, version, oldest);
+        self.backend().write(batch, true)?;
+        for (node_key, node) in pending.batch.node_batch.nodes() {
+            self.backend().node_cache.offer(node_key, node);
         }
-        txn.commit()?;
         let info = CommitInfo {
             version,
             root: pending.root,
@@ -355,8 +310,9 @@ impl Store {
         self.commit(pending)
     }
 
-    /// Removes what no version from the new oldest on reads. Returns the new oldest version.
-    fn prune_in(&self, txn: &WriteTransaction, latest: u64, oldest: u64) -> Result<u64> {
+    /// Adds to `batch` the removal of what no version from the new oldest on reads. Returns
+    /// the new oldest version.
+    fn prune_into(&self, batch: &mut Batch, latest: u64, oldest: u64) -> Result<u64> {
         let keep = self.inner.config.keep_recent;
         if keep == 0 || latest < keep {
             return Ok(oldest);
@@ -366,28 +322,24 @@ impl Store {
             return Ok(oldest);
         }
         // Everything stale since a version ≤ new_oldest is unreachable from new_oldest on.
-        let bound = (new_oldest + 1).to_be_bytes();
-        {
-            let mut stale = txn.open_table(STALE_KV)?;
-            let mut kv = txn.open_table(KV)?;
-            for entry in stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)? {
-                let (k, _) = entry?;
-                kv.remove(&k.value()[8..])?;
+        // Rows of versions ≤ oldest were removed by earlier prunes.
+        let snap = self.backend().snapshot();
+        let from = (oldest + 1).to_be_bytes().to_vec();
+        let to = new_oldest.to_be_bytes().to_vec();
+        for row in snap.range(Ks::Stale, from..=to) {
+            let (version_key, list) = row?;
+            let list = StaleList::try_from_slice(&list)
+                .map_err(|e| StoreError::Backend(format!("undecodable stale list: {e}")))?;
+            for k in list.kv {
+                batch.delete(Ks::Kv, k);
             }
+            for k in list.nodes {
+                batch.delete(Ks::Nodes, k);
+            }
+            batch.delete(Ks::Stale, version_key);
         }
-        {
-            let mut stale = txn.open_table(STALE_NODES)?;
-            let mut nodes = txn.open_table(NODES)?;
-            for entry in stale.extract_from_if::<&[u8], _>(..bound.as_slice(), |_, _| true)? {
-                let (k, _) = entry?;
-                nodes.remove(&k.value()[8..])?;
-            }
-        }
-        {
-            let mut roots = txn.open_table(ROOTS)?;
-            for entry in roots.extract_from_if(..new_oldest, |_, _| true)? {
-                entry?;
-            }
+        for v in oldest..new_oldest {
+            batch.delete(Ks::Roots, v.to_be_bytes().to_vec());
         }
         Ok(new_oldest)
     }
@@ -399,14 +351,32 @@ impl Store {
         key: &[u8],
         version: u64,
     ) -> Result<(Option<Vec<u8>>, ics23::CommitmentProof)> {
-        self.check_retained(version)?;
-        let txn = self.db().begin_read()?;
-        self.check_retained(version)?;
-        let reader = TreeView::new(&txn, None)?;
+        let reader = TreeView::new(self.retained_snapshot(version)?, None);
         let tree = Sha256Jmt::new(&reader);
         let (value, proof) = tree.get_with_ics23_proof(key.to_vec(), version)?;
         Ok((value, proof))
     }
+}
+
+/// Pairs each change with the version of the entry it supersedes, dropping deletions of keys
+/// that are absent.
+fn effective_changes(snap: &Snap, latest: u64, changes: ChangeSet) -> Result<Vec<Effective>> {
+    let mut effective = Vec::with_capacity(changes.len());
+    for (key, value) in changes {
+        let prev = view::latest_entry(snap, &key, latest)?;
+        let prev_present = prev
+            .as_ref()
+            .is_some_and(|(_, raw)| raw.first() == Some(&keys::TAG_PRESENT));
+        if value.is_none() && !prev_present {
+            continue;
+        }
+        effective.push(Effective {
+            key,
+            value,
+            prev: prev.map(|(v, _)| v),
+        });
+    }
+    Ok(effective)
 }
 
 /// The ICS23 proof spec of this store's commitments (the JMT spec).
@@ -440,42 +410,57 @@ pub fn verify_non_membership(proof: &ics23::CommitmentProof, root: &[u8; 32], ke
     )
 }
 
-pub(crate) fn write_tree_batch(txn: &WriteTransaction, batch: &TreeUpdateBatch) -> Result<()> {
-    let mut nodes = txn.open_table(NODES)?;
-    for (node_key, node) in batch.node_batch.nodes() {
-        let k = keys::node_key(node_key);
-        let v = borsh::to_vec(node).map_err(|e| StoreError::Tree(e.to_string()))?;
-        nodes.insert(k.as_slice(), v.as_slice())?;
+/// Adds the tree's new nodes to `batch`; returns the keys of the nodes it made stale.
+pub(crate) fn tree_batch(batch: &mut Batch, update: &TreeUpdateBatch) -> Vec<Vec<u8>> {
+    for (node_key, node) in update.node_batch.nodes() {
+        // Serialising into a Vec cannot fail.
+        batch.put(
+            Ks::Nodes,
+            keys::node_key(node_key),
+            borsh::to_vec(node).unwrap_or_default(),
+        );
     }
-    let mut stale = txn.open_table(STALE_NODES)?;
-    for idx in &batch.stale_node_index_batch {
-        let k = keys::node_key(&idx.node_key);
-        stale.insert(keys::stale_key(idx.stale_since_version, &k).as_slice(), ())?;
-    }
-    Ok(())
+    update
+        .stale_node_index_batch
+        .iter()
+        .map(|idx| keys::node_key(&idx.node_key))
+        .collect()
 }
 
-fn read_info(db: &Database) -> Result<CommitInfo> {
-    let txn = db.begin_read()?;
-    let meta = match txn.open_table(META) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => {
-            return Ok(CommitInfo {
-                version: 0,
-                root: EMPTY_ROOT,
-                oldest: 0,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let version = meta.get(keys::META_LATEST)?.map(|g| g.value()).unwrap_or(0);
-    let oldest = meta.get(keys::META_OLDEST)?.map(|g| g.value()).unwrap_or(0);
+pub(crate) fn stale_row(batch: &mut Batch, version: u64, stale: &StaleList) {
+    let bytes = borsh::to_vec(stale).unwrap_or_default();
+    batch.put(Ks::Stale, version.to_be_bytes().to_vec(), bytes);
+}
+
+pub(crate) fn meta_rows(batch: &mut Batch, latest: u64, oldest: u64) {
+    batch.put(
+        Ks::Meta,
+        keys::META_LATEST.to_vec(),
+        latest.to_be_bytes().to_vec(),
+    );
+    batch.put(
+        Ks::Meta,
+        keys::META_OLDEST.to_vec(),
+        oldest.to_be_bytes().to_vec(),
+    );
+}
+
+fn root_in(snap: &Snap, version: u64) -> Result<[u8; 32]> {
+    let raw = snap
+        .get(Ks::Roots, &version.to_be_bytes())?
+        .ok_or_else(|| StoreError::Backend(format!("root of version {version} is missing")))?;
+    raw.as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Backend(format!("root of version {version} is malformed")))
+}
+
+fn read_info(snap: &Snap) -> Result<CommitInfo> {
+    let version = snap.get_u64(Ks::Meta, keys::META_LATEST)?.unwrap_or(0);
+    let oldest = snap.get_u64(Ks::Meta, keys::META_OLDEST)?.unwrap_or(0);
     let root = if version == 0 {
         EMPTY_ROOT
     } else {
-        let roots = txn.open_table(ROOTS)?;
-        let root = roots.get(version)?.map(|g| *g.value());
-        root.ok_or_else(|| StoreError::Backend(format!("root of version {version} is missing")))?
+        root_in(snap, version)?
     };
     Ok(CommitInfo {
         version,
@@ -484,44 +469,24 @@ fn read_info(db: &Database) -> Result<CommitInfo> {
     })
 }
 
-pub(crate) fn restoring_version(db: &Database) -> Result<Option<u64>> {
-    let txn = db.begin_read()?;
-    match txn.open_table(META) {
-        Ok(meta) => Ok(meta.get(keys::META_RESTORING)?.map(|g| g.value())),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn open_optional<K: redb::Key + 'static, V: redb::Value + 'static>(
-    txn: &redb::ReadTransaction,
-    def: redb::TableDefinition<K, V>,
-) -> Result<Option<ReadOnlyTable<K, V>>> {
-    match txn.open_table(def) {
-        Ok(t) => Ok(Some(t)),
-        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+pub(crate) fn restoring_version(snap: &Snap) -> Result<Option<u64>> {
+    snap.get_u64(Ks::Meta, keys::META_RESTORING)
 }
 
 /// The tree's view of committed nodes and values.
 pub(crate) struct TreeView {
-    pub(crate) kv: Option<ReadOnlyTable<&'static [u8], &'static [u8]>>,
-    nodes: Option<ReadOnlyTable<&'static [u8], &'static [u8]>>,
-    preimages: Option<ReadOnlyTable<&'static [u8; 32], &'static [u8]>>,
+    pub(crate) snap: Snap,
     /// A version whose root is the empty tree without a stored node: always 0, and the
     /// version below a snapshot being restored.
     empty_root_at: Option<u64>,
 }
 
 impl TreeView {
-    pub(crate) fn new(txn: &redb::ReadTransaction, empty_root_at: Option<u64>) -> Result<Self> {
-        Ok(TreeView {
-            kv: open_optional(txn, KV)?,
-            nodes: open_optional(txn, NODES)?,
-            preimages: open_optional(txn, PREIMAGES)?,
+    pub(crate) fn new(snap: Snap, empty_root_at: Option<u64>) -> Self {
+        TreeView {
+            snap,
             empty_root_at,
-        })
+        }
     }
 
     fn is_synthetic_empty_root(&self, node_key: &NodeKey) -> bool {
@@ -532,20 +497,19 @@ impl TreeView {
 
 impl TreeReader for TreeView {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let stored = match &self.nodes {
-            Some(nodes) => {
-                let k = keys::node_key(node_key);
-                match nodes.get(k.as_slice())? {
-                    Some(raw) => Some(Node::deserialize(&mut raw.value())?),
-                    None => None,
-                }
-            }
-            None => None,
-        };
-        if stored.is_none() && self.is_synthetic_empty_root(node_key) {
-            return Ok(Some(Node::Null));
+        let cache = &self.snap.backend.node_cache;
+        if let Some(node) = cache.get(node_key) {
+            return Ok(Some(node));
         }
-        Ok(stored)
+        match self.snap.get(Ks::Nodes, &keys::node_key(node_key))? {
+            Some(raw) => {
+                let node = Node::deserialize(&mut raw.as_slice())?;
+                cache.offer(node_key, &node);
+                Ok(Some(node))
+            }
+            None if self.is_synthetic_empty_root(node_key) => Ok(Some(Node::Null)),
+            None => Ok(None),
+        }
     }
 
     fn get_value_option(
@@ -553,25 +517,45 @@ impl TreeReader for TreeView {
         max_version: jmt::Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let (Some(preimages), Some(kv)) = (&self.preimages, &self.kv) else {
+        let Some(key) = self.snap.get(Ks::Preimages, &key_hash.0)? else {
             return Ok(None);
         };
-        let Some(key) = preimages.get(&key_hash.0)? else {
-            return Ok(None);
-        };
-        Ok(view::read_at(kv, key.value(), max_version)?)
+        Ok(view::read_at(&self.snap, &key, max_version)?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("rightmost-leaf lookup is only used by JMT's own restore, which this store does not use")
+        anyhow::bail!(
+            "rightmost-leaf lookup is only used by JMT's own restore, which this store does not use"
+        )
     }
 }
 
 impl jmt::storage::HasPreimage for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        match &self.preimages {
-            Some(p) => Ok(p.get(&key_hash.0)?.map(|g| g.value().to_vec())),
-            None => Ok(None),
-        }
+        Ok(self.snap.get(Ks::Preimages, &key_hash.0)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_emptied_again_has_the_empty_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        let mut set = ChangeSet::new();
+        set.insert(b"k".to_vec(), Some(b"v".to_vec()));
+        let first = store
+            .commit(store.prepare_changes(0, set).unwrap())
+            .unwrap();
+        assert_ne!(first.root, EMPTY_ROOT);
+        let mut del = ChangeSet::new();
+        del.insert(b"k".to_vec(), None);
+        let second = store
+            .commit(store.prepare_changes(1, del).unwrap())
+            .unwrap();
+        assert_eq!(second.root, EMPTY_ROOT);
+        assert_eq!(store.root_at(0).unwrap(), EMPTY_ROOT);
     }
 }

@@ -5,28 +5,29 @@
 //! Keys are escaped so that the encoding is order-preserving and prefix-free:
 //! `0x00` becomes `0x00 0x01`, and the key ends with `0x00 0x00`; the version follows big-endian.
 
-use redb::TableDefinition;
+/// Keyspace names. Each holds raw bytes; the layouts are below.
+///
+/// - `kv`: encoded(key) ++ version(BE) → tag byte (0 deleted, 1 present) ++ value.
+/// - `jmt_nodes`: version(BE) ++ borsh(nibble path) → borsh(Node): the Jellyfish Merkle tree.
+///   Version first, so that the nodes one commit writes are adjacent (see [`node_key`]).
+/// - `preimages`: sha256(key) → key. The tree hashes keys; proofs of absence need the
+///   neighbours' keys back.
+/// - `stale`: version(BE) → borsh(StaleList): what stops being readable once that version is
+///   the oldest retained (entries it superseded, its own deletion markers, tree nodes it
+///   replaced). One row per version, so a commit adds one row and pruning reads one.
+/// - `roots`: version(BE) → root hash, for every retained version.
+/// - `meta`: name → u64(BE), see the `META_*` names.
+pub(crate) const KV: &str = "kv";
+pub(crate) const NODES: &str = "jmt_nodes";
+pub(crate) const PREIMAGES: &str = "preimages";
+pub(crate) const STALE: &str = "stale";
+pub(crate) const ROOTS: &str = "roots";
+pub(crate) const META: &str = "meta";
 
-/// encoded(key) ++ version(BE) → tag byte (0 deleted, 1 present) ++ value
-pub(crate) const KV: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
-/// version(BE) ++ borsh(nibble path) → borsh(Node): the Jellyfish Merkle tree. Version first,
-/// so that the nodes a commit writes are adjacent in the B-tree (see [`node_key`]).
-pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
-/// sha256(key) → key: the tree hashes keys; proofs of absence need the neighbours' keys back.
-pub(crate) const PREIMAGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("preimages");
-/// stale_since(BE) ++ node key: tree nodes no longer part of versions ≥ stale_since.
-pub(crate) const STALE_NODES: TableDefinition<&[u8], ()> = TableDefinition::new("stale_nodes");
-/// stale_since(BE) ++ kv key: kv entries no version ≥ stale_since reads.
-pub(crate) const STALE_KV: TableDefinition<&[u8], ()> = TableDefinition::new("stale_kv");
-/// version → root hash, for every retained version.
-pub(crate) const ROOTS: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("roots");
-/// Named scalars, see the `META_*` names.
-pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-
-pub(crate) const META_LATEST: &str = "latest_version";
-pub(crate) const META_OLDEST: &str = "oldest_version";
+pub(crate) const META_LATEST: &[u8] = b"latest_version";
+pub(crate) const META_OLDEST: &[u8] = b"oldest_version";
 /// Present while a snapshot restore has written data but not yet verified it.
-pub(crate) const META_RESTORING: &str = "restoring_version";
+pub(crate) const META_RESTORING: &[u8] = b"restoring_version";
 
 pub(crate) const TAG_DELETED: u8 = 0;
 pub(crate) const TAG_PRESENT: u8 = 1;
@@ -95,11 +96,11 @@ pub(crate) fn node_key(key: &jmt::storage::NodeKey) -> Vec<u8> {
     out
 }
 
-pub(crate) fn stale_key(stale_since: u64, rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + rest.len());
-    out.extend_from_slice(&stale_since.to_be_bytes());
-    out.extend_from_slice(rest);
-    out
+/// Keys made unreachable by one version: kv table keys and tree node keys.
+#[derive(Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
+pub(crate) struct StaleList {
+    pub(crate) kv: Vec<Vec<u8>>,
+    pub(crate) nodes: Vec<Vec<u8>>,
 }
 
 pub(crate) fn encode_value(value: Option<&[u8]>) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! The authenticated, versioned, persistent state store. See app/README.md for the layering,
 //! the durability guarantee and the gas schedule.
 
+mod backend;
 mod db;
 mod error;
 mod gas;

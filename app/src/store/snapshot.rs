@@ -6,12 +6,12 @@ use std::path::Path;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::Sha256Jmt;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable};
 use sha2::{Digest, Sha256};
 
-use super::db::{hex, key_hash, write_tree_batch, Store, StoreConfig, TreeView};
+use super::backend::{Backend, Batch, Ks};
+use super::db::{hex, key_hash, meta_rows, tree_batch, Store, StoreConfig, TreeView};
 use super::error::{Result, StoreError};
-use super::keys::{self, KV, META, PREIMAGES, ROOTS};
+use super::keys;
 use super::layer::KvRead;
 
 /// The chunk format this code writes and reads (ABCI `Snapshot.format`).
@@ -109,8 +109,8 @@ impl Store {
 
 /// Rebuilds a store from a snapshot, chunk by chunk, in order.
 pub struct Restorer {
-    db: Database,
-    path: std::path::PathBuf,
+    backend: Backend,
+    dir: std::path::PathBuf,
     config: StoreConfig,
     manifest: SnapshotManifest,
     next_index: u32,
@@ -142,17 +142,17 @@ impl Restorer {
             return Err(StoreError::NotEmpty(dir.display().to_string()));
         }
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("state.redb");
-        let db = Database::builder()
-            .set_cache_size(config.cache_bytes)
-            .create(&path)?;
-        let txn = db.begin_write()?;
-        txn.open_table(META)?
-            .insert(keys::META_RESTORING, manifest.version)?;
-        txn.commit()?;
+        let backend = Backend::open(dir, config.cache_bytes)?;
+        let mut batch = Batch::default();
+        batch.put(
+            Ks::Meta,
+            keys::META_RESTORING.to_vec(),
+            manifest.version.to_be_bytes().to_vec(),
+        );
+        backend.write(batch, true)?;
         Ok(Restorer {
-            db,
-            path,
+            backend,
+            dir: dir.to_path_buf(),
             config,
             manifest,
             next_index: 0,
@@ -206,22 +206,18 @@ impl Restorer {
             last = Some(k.clone());
         }
         let version = self.manifest.version;
-        let mut txn = self.db.begin_write()?;
-        // Durable at the final commit in `finish`, which is Immediate.
-        txn.set_durability(Durability::None)
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        {
-            let mut kv = txn.open_table(KV)?;
-            let mut preimages = txn.open_table(PREIMAGES)?;
-            for (k, v) in &chunk.entries {
-                kv.insert(
-                    keys::kv_key(k, version).as_slice(),
-                    keys::encode_value(Some(v)).as_slice(),
-                )?;
-                preimages.insert(&key_hash(k).0, k.as_slice())?;
-            }
+        let mut batch = Batch::default();
+        for (k, v) in chunk.entries.iter() {
+            batch.put(
+                Ks::Kv,
+                keys::kv_key(k, version),
+                keys::encode_value(Some(v)),
+            );
+            batch.put(Ks::Preimages, key_hash(k).0.to_vec(), k.clone());
         }
-        txn.commit()?;
+        // Not synced: the final write in `finish` is, and a crash before it leaves the
+        // directory marked as an unfinished restore.
+        self.backend.write(batch, false)?;
         self.keys += chunk.entries.len() as u64;
         self.last_key = last;
         self.next_index += 1;
@@ -245,38 +241,28 @@ impl Restorer {
             )));
         }
         let version = self.manifest.version;
-        let (root, batch) = {
-            let txn = self.db.begin_read()?;
-            let reader = TreeView::new(&txn, Some(version - 1))?;
-            let mut values = Vec::with_capacity(self.keys as usize);
-            if let Some(kv) = &reader.kv {
-                for entry in kv.iter()? {
-                    let (k, v) = entry?;
-                    let (key, _) = keys::decode_kv_key(k.value())
-                        .ok_or_else(|| StoreError::Backend("malformed restored key".into()))?;
-                    values.push((key_hash(&key), keys::decode_value(v.value())));
-                }
-            }
-            Sha256Jmt::new(&reader).put_value_set(values, version)?
-        };
+        let reader = TreeView::new(self.backend.snapshot(), Some(version - 1));
+        let mut values = Vec::with_capacity(self.keys as usize);
+        for entry in reader.snap.range(Ks::Kv, ..) {
+            let (k, v) = entry?;
+            let (key, _) = keys::decode_kv_key(&k)
+                .ok_or_else(|| StoreError::Backend("malformed restored key".into()))?;
+            values.push((key_hash(&key), keys::decode_value(&v)));
+        }
+        let (root, update) = Sha256Jmt::new(&reader).put_value_set(values, version)?;
         if root.0 != self.manifest.root {
             return Err(StoreError::RootMismatch {
                 expected: hex(&self.manifest.root),
                 got: hex(&root.0),
             });
         }
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        write_tree_batch(&txn, &batch)?;
-        txn.open_table(ROOTS)?.insert(version, &root.0)?;
-        {
-            let mut meta = txn.open_table(META)?;
-            meta.insert(keys::META_LATEST, version)?;
-            meta.insert(keys::META_OLDEST, version)?;
-            meta.remove(keys::META_RESTORING)?;
-        }
-        txn.commit()?;
-        Store::from_parts(self.db, self.path, self.config)
+        let mut batch = Batch::default();
+        // The only stale node is the synthetic empty root below the snapshot: nothing to prune.
+        tree_batch(&mut batch, &update);
+        batch.put(Ks::Roots, version.to_be_bytes().to_vec(), root.0.to_vec());
+        meta_rows(&mut batch, version, version);
+        batch.delete(Ks::Meta, keys::META_RESTORING.to_vec());
+        self.backend.write(batch, true)?;
+        Store::from_backend(self.backend, self.dir, self.config)
     }
 }

@@ -3,10 +3,10 @@
 use std::sync::{Arc, Mutex};
 
 use cosmwasm_std::Order;
-use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
 
+use super::backend::{Ks, RawIter, Snap};
 use super::error::StoreError;
-use super::keys::{self, KV};
+use super::keys;
 use super::layer::{KvRead, Record};
 
 /// The first backend failure seen while reading, kept because `KvRead` cannot return errors.
@@ -20,29 +20,21 @@ pub(crate) fn record_fault(slot: &FaultSlot, err: impl Into<StoreError>) {
     }
 }
 
-/// A consistent, read-only view of the store at one committed version. It holds a database
-/// read transaction, so pruning or later commits never change what it sees.
+/// A consistent, read-only view of the store at one committed version. It reads through a
+/// database snapshot, so later commits and pruning never change what it sees.
 pub struct CommittedView {
     version: u64,
-    // Kept so the snapshot outlives every table opened from it.
-    _txn: ReadTransaction,
-    kv: Option<ReadOnlyTable<&'static [u8], &'static [u8]>>,
+    snap: Snap,
     fault: FaultSlot,
 }
 
 impl CommittedView {
-    pub(crate) fn new(txn: ReadTransaction, version: u64) -> Result<Self, StoreError> {
-        let kv = match txn.open_table(KV) {
-            Ok(t) => Some(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(CommittedView {
+    pub(crate) fn new(snap: Snap, version: u64) -> Self {
+        CommittedView {
             version,
-            _txn: txn,
-            kv,
+            snap,
             fault: Arc::new(Mutex::new(None)),
-        })
+        }
     }
 
     pub fn version(&self) -> u64 {
@@ -56,36 +48,31 @@ impl CommittedView {
 
     /// The value of `key` at this view's version, with database errors surfaced.
     pub fn try_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(kv) = &self.kv else { return Ok(None) };
-        read_at(kv, key, self.version)
+        read_at(&self.snap, key, self.version)
     }
 }
 
-/// Latest entry of `key` with a version ≤ `version` (`None` when absent or deleted).
+/// The value of `key` at `version` (`None` when absent or deleted).
 pub(crate) fn read_at(
-    kv: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    snap: &Snap,
     key: &[u8],
     version: u64,
 ) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(latest_entry(kv, key, version)?.and_then(|(_, raw)| keys::decode_value(&raw)))
+    Ok(latest_entry(snap, key, version)?.and_then(|(_, raw)| keys::decode_value(&raw)))
 }
 
 /// Latest raw entry (version, tagged value) of `key` at or below `version`.
 pub(crate) fn latest_entry(
-    kv: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    snap: &Snap,
     key: &[u8],
     version: u64,
 ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
     let lo = keys::kv_key(key, 0);
     let hi = keys::kv_key(key, version);
-    let mut range = kv.range::<&[u8]>(lo.as_slice()..=hi.as_slice())?;
-    match range.next_back() {
+    match snap.range(Ks::Kv, lo..=hi).next_back() {
         Some(entry) => {
             let (k, v) = entry?;
-            let ver = keys::decode_kv_key(k.value())
-                .map(|(_, ver)| ver)
-                .unwrap_or(0);
-            Ok(Some((ver, v.value().to_vec())))
+            Ok(Some((entry_version(&k), v)))
         }
         None => Ok(None),
     }
@@ -108,39 +95,28 @@ impl KvRead for CommittedView {
         end: Option<&[u8]>,
         order: Order,
     ) -> Box<dyn Iterator<Item = Record> + 'a> {
-        let Some(kv) = &self.kv else {
+        if super::layer::is_empty_range(start, end) {
             return Box::new(std::iter::empty());
-        };
-        let lo = start.map(keys::encode_key);
-        let hi = end.map(keys::encode_key);
-        let range = match (&lo, &hi) {
-            (Some(lo), Some(hi)) => kv.range::<&[u8]>(lo.as_slice()..hi.as_slice()),
-            (Some(lo), None) => kv.range::<&[u8]>(lo.as_slice()..),
-            (None, Some(hi)) => kv.range::<&[u8]>(..hi.as_slice()),
-            (None, None) => kv.range::<&[u8]>(..),
-        };
-        match range {
-            Ok(inner) => Box::new(VersionedRange {
-                inner,
-                pending: None,
-                version: self.version,
-                order,
-                fault: self.fault.clone(),
-            }),
-            Err(e) => {
-                record_fault(&self.fault, e);
-                Box::new(std::iter::empty())
-            }
         }
+        use std::ops::Bound;
+        let lo = start.map_or(Bound::Unbounded, |s| Bound::Included(keys::encode_key(s)));
+        let hi = end.map_or(Bound::Unbounded, |e| Bound::Excluded(keys::encode_key(e)));
+        Box::new(VersionedRange {
+            inner: self.snap.range(Ks::Kv, (lo, hi)),
+            pending: None,
+            version: self.version,
+            order,
+            fault: self.fault.clone(),
+        })
     }
 }
 
 type RawEntry = (Vec<u8>, Vec<u8>);
 
-/// Walks the kv table and yields, for each key, its latest entry at or below `version`,
+/// Walks the kv keyspace and yields, for each key, its latest entry at or below `version`,
 /// skipping deleted keys.
 struct VersionedRange {
-    inner: redb::Range<'static, &'static [u8], &'static [u8]>,
+    inner: RawIter,
     /// The first entry of the next key group, read while finishing the previous group.
     pending: Option<RawEntry>,
     version: u64,
@@ -158,7 +134,7 @@ impl VersionedRange {
             Order::Descending => self.inner.next_back(),
         };
         match next? {
-            Ok((k, v)) => Some((k.value().to_vec(), v.value().to_vec())),
+            Ok(entry) => Some(entry),
             Err(e) => {
                 record_fault(&self.fault, e);
                 None
@@ -202,7 +178,7 @@ impl Iterator for VersionedRange {
                 None => {
                     record_fault(
                         &self.fault,
-                        StoreError::Backend("malformed key in the kv table".into()),
+                        StoreError::Backend("malformed key in the kv keyspace".into()),
                     );
                     return None;
                 }
