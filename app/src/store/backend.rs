@@ -11,6 +11,7 @@ use std::ops::RangeBounds;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use fjall::config::CompressionPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
 use jmt::storage::{Node, NodeKey};
 
@@ -20,6 +21,7 @@ use super::keys;
 #[derive(Clone)]
 pub(crate) struct Backend {
     pub(crate) db: Database,
+    pub(crate) latest: Keyspace,
     pub(crate) kv: Keyspace,
     pub(crate) nodes: Keyspace,
     pub(crate) preimages: Keyspace,
@@ -33,9 +35,16 @@ impl Backend {
     pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<Backend> {
         let db = Database::builder(dir).cache_size(cache_bytes).open()?;
         let ks = |name: &str| db.keyspace(name, KeyspaceCreateOptions::default);
+        // Tree nodes are hashes (incompressible) and are only ever looked up when they exist.
+        let nodes = db.keyspace(keys::NODES, || {
+            KeyspaceCreateOptions::default()
+                .data_block_compression_policy(CompressionPolicy::disabled())
+                .expect_point_read_hits(true)
+        })?;
         Ok(Backend {
+            latest: ks(keys::LATEST)?,
             kv: ks(keys::KV)?,
-            nodes: ks(keys::NODES)?,
+            nodes,
             preimages: ks(keys::PREIMAGES)?,
             stale: ks(keys::STALE)?,
             roots: ks(keys::ROOTS)?,
@@ -45,11 +54,16 @@ impl Backend {
         })
     }
 
-    pub(crate) fn snapshot(&self) -> Snap {
-        Snap {
+    pub(crate) fn snapshot(&self) -> Result<Snap> {
+        let mut snap = Snap {
             snap: self.db.snapshot(),
             backend: self.clone(),
-        }
+            latest_version: 0,
+        };
+        // The snapshot's own record of its latest version, not the store's: a commit may land
+        // between taking the snapshot and looking at the store.
+        snap.latest_version = snap.get_u64(Ks::Meta, keys::META_LATEST)?.unwrap_or(0);
+        Ok(snap)
     }
 
     /// Writes `batch` atomically; `sync` waits until the journal is on disk.
@@ -73,6 +87,7 @@ impl Backend {
 
     fn keyspace(&self, which: Ks) -> &Keyspace {
         match which {
+            Ks::Latest => &self.latest,
             Ks::Kv => &self.kv,
             Ks::Nodes => &self.nodes,
             Ks::Preimages => &self.preimages,
@@ -86,6 +101,7 @@ impl Backend {
 /// The keyspaces, by name, for building batches without borrowing the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ks {
+    Latest,
     Kv,
     Nodes,
     Preimages,
@@ -113,6 +129,8 @@ impl Batch {
 pub(crate) struct Snap {
     snap: Snapshot,
     pub(crate) backend: Backend,
+    /// The version the `latest` keyspace holds in this snapshot.
+    pub(crate) latest_version: u64,
 }
 
 pub(crate) type RawIter = Box<dyn DoubleEndedIterator<Item = Result<(Vec<u8>, Vec<u8>)>> + Send>;

@@ -97,7 +97,7 @@ impl Store {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)?;
         let backend = Backend::open(dir, config.cache_bytes)?;
-        if restoring_version(&backend.snapshot())?.is_some() {
+        if restoring_version(&backend.snapshot()?)?.is_some() {
             return Err(StoreError::IncompleteRestore(dir.display().to_string()));
         }
         Self::from_backend(backend, dir.to_path_buf(), config)
@@ -108,7 +108,7 @@ impl Store {
         dir: PathBuf,
         config: StoreConfig,
     ) -> Result<Store> {
-        let info = read_info(&backend.snapshot())?;
+        let info = read_info(&backend.snapshot()?)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
@@ -156,7 +156,7 @@ impl Store {
     /// A snapshot taken before checking `version` is retained: a prune that lands in between
     /// cannot remove what the snapshot sees, and one that landed before is caught.
     fn retained_snapshot(&self, version: u64) -> Result<Snap> {
-        let snap = self.backend().snapshot();
+        let snap = self.backend().snapshot()?;
         self.check_retained(version)?;
         Ok(snap)
     }
@@ -180,8 +180,11 @@ impl Store {
 
     /// A view of the latest committed version.
     pub fn latest_view(&self) -> Result<CommittedView> {
-        let snap = self.backend().snapshot();
-        Ok(CommittedView::new(snap, self.version()))
+        // The snapshot knows which version it holds; the store's record may already be newer
+        // or (mid-commit) older.
+        let snap = self.backend().snapshot()?;
+        let version = snap.latest_version;
+        Ok(CommittedView::new(snap, version))
     }
 
     /// A fresh working set for the next block, over the latest version.
@@ -208,12 +211,18 @@ impl Store {
         if changes.keys().any(Vec::is_empty) {
             return Err(StoreError::EmptyKey);
         }
-        let reader = TreeView::new(self.backend().snapshot(), None);
+        let reader = TreeView::new(self.backend().snapshot()?, None);
+        if reader.snap.latest_version != latest {
+            return Err(StoreError::NonSequentialCommit {
+                expected: reader.snap.latest_version + 1,
+                got: version,
+            });
+        }
         let has_deletes = changes.values().any(Option::is_none);
         if has_deletes || changes.is_empty() {
             // Deleting an absent key must not reach the tree: look the previous entries up
             // first, then apply the effective changes key by key.
-            let effective = effective_changes(&reader.snap, latest, changes)?;
+            let effective = effective_changes(&reader.snap, changes)?;
             let value_set = effective
                 .iter()
                 .map(|e| (key_hash(&e.key), e.value.clone()))
@@ -233,9 +242,9 @@ impl Store {
             .iter()
             .map(|(k, v)| (key_hash(k), v.clone().unwrap_or_default()))
             .collect();
-        let lookup_snap = self.backend().snapshot();
+        let lookup_snap = self.backend().snapshot()?;
         let (tree_result, effective) = std::thread::scope(|scope| {
-            let lookups = scope.spawn(move || effective_changes(&lookup_snap, latest, changes));
+            let lookups = scope.spawn(move || effective_changes(&lookup_snap, changes));
             let tree = Sha256Jmt::new(&reader).batch_put_value_sets(vec![value_set], None, version);
             let effective = lookups
                 .join()
@@ -267,6 +276,10 @@ impl Store {
         let mut batch = Batch::default();
         let mut stale = StaleList::default();
         for Effective { key, value, prev } in pending.changes {
+            match &value {
+                Some(v) => batch.put(Ks::Latest, key.clone(), keys::latest_value(version, v)),
+                None => batch.delete(Ks::Latest, key.clone()),
+            }
             let raw_key = keys::kv_key(&key, version);
             batch.put(
                 Ks::Kv,
@@ -275,6 +288,7 @@ impl Store {
             );
             match prev {
                 Some(prev) => stale.kv.push(keys::kv_key(&key, prev)),
+                // New (or re-created) key: the tree needs its preimage for proofs of neighbours.
                 None => batch.put(Ks::Preimages, key_hash(&key).0.to_vec(), key),
             }
             if value.is_none() {
@@ -323,7 +337,7 @@ impl Store {
         }
         // Everything stale since a version ≤ new_oldest is unreachable from new_oldest on.
         // Rows of versions ≤ oldest were removed by earlier prunes.
-        let snap = self.backend().snapshot();
+        let snap = self.backend().snapshot()?;
         let from = (oldest + 1).to_be_bytes().to_vec();
         let to = new_oldest.to_be_bytes().to_vec();
         for row in snap.range(Ks::Stale, from..=to) {
@@ -359,22 +373,16 @@ impl Store {
 }
 
 /// Pairs each change with the version of the entry it supersedes, dropping deletions of keys
-/// that are absent.
-fn effective_changes(snap: &Snap, latest: u64, changes: ChangeSet) -> Result<Vec<Effective>> {
+/// that are absent. (A deletion marker superseded by a new value needs no record here: the
+/// marker was listed as stale by the version that wrote it.)
+fn effective_changes(snap: &Snap, changes: ChangeSet) -> Result<Vec<Effective>> {
     let mut effective = Vec::with_capacity(changes.len());
     for (key, value) in changes {
-        let prev = view::latest_entry(snap, &key, latest)?;
-        let prev_present = prev
-            .as_ref()
-            .is_some_and(|(_, raw)| raw.first() == Some(&keys::TAG_PRESENT));
-        if value.is_none() && !prev_present {
+        let prev = view::latest_row(snap, &key)?.map(|(version, _)| version);
+        if value.is_none() && prev.is_none() {
             continue;
         }
-        effective.push(Effective {
-            key,
-            value,
-            prev: prev.map(|(v, _)| v),
-        });
+        effective.push(Effective { key, value, prev });
     }
     Ok(effective)
 }

@@ -7,7 +7,10 @@
 
 /// Keyspace names. Each holds raw bytes; the layouts are below.
 ///
-/// - `kv`: encoded(key) ++ version(BE) → tag byte (0 deleted, 1 present) ++ value.
+/// - `latest`: key → version(BE) ++ value, for every key present in the latest version: the
+///   hot path (block execution, CheckTx, queries at the latest height) is a point read.
+/// - `kv`: encoded(key) ++ version(BE) → tag byte (0 deleted, 1 present) ++ value: history,
+///   for reads of older versions and for proofs.
 /// - `jmt_nodes`: version(BE) ++ borsh(nibble path) → borsh(Node): the Jellyfish Merkle tree.
 ///   Version first, so that the nodes one commit writes are adjacent (see [`node_key`]).
 /// - `preimages`: sha256(key) → key. The tree hashes keys; proofs of absence need the
@@ -17,6 +20,7 @@
 ///   replaced). One row per version, so a commit adds one row and pruning reads one.
 /// - `roots`: version(BE) → root hash, for every retained version.
 /// - `meta`: name → u64(BE), see the `META_*` names.
+pub(crate) const LATEST: &str = "latest";
 pub(crate) const KV: &str = "kv";
 pub(crate) const NODES: &str = "jmt_nodes";
 pub(crate) const PREIMAGES: &str = "preimages";
@@ -113,6 +117,19 @@ pub(crate) fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
         }
         None => vec![TAG_DELETED],
     }
+}
+
+pub(crate) fn latest_value(version: u64, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + value.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+/// Splits a `latest` row into (version, value).
+pub(crate) fn decode_latest(raw: &[u8]) -> Option<(u64, &[u8])> {
+    let (ver, value) = raw.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*ver), value))
 }
 
 pub(crate) fn decode_value(raw: &[u8]) -> Option<Vec<u8>> {

@@ -213,6 +213,7 @@ impl Restorer {
                 keys::kv_key(k, version),
                 keys::encode_value(Some(v)),
             );
+            batch.put(Ks::Latest, k.clone(), keys::latest_value(version, v));
             batch.put(Ks::Preimages, key_hash(k).0.to_vec(), k.clone());
         }
         // Not synced: the final write in `finish` is, and a crash before it leaves the
@@ -241,7 +242,7 @@ impl Restorer {
             )));
         }
         let version = self.manifest.version;
-        let reader = TreeView::new(self.backend.snapshot(), Some(version - 1));
+        let reader = TreeView::new(self.backend.snapshot()?, Some(version - 1));
         let mut values = Vec::with_capacity(self.keys as usize);
         for entry in reader.snap.range(Ks::Kv, ..) {
             let (k, v) = entry?;

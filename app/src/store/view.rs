@@ -58,10 +58,26 @@ pub(crate) fn read_at(
     key: &[u8],
     version: u64,
 ) -> Result<Option<Vec<u8>>, StoreError> {
+    if version == snap.latest_version {
+        return Ok(latest_row(snap, key)?.map(|(_, value)| value));
+    }
     Ok(latest_entry(snap, key, version)?.and_then(|(_, raw)| keys::decode_value(&raw)))
 }
 
-/// Latest raw entry (version, tagged value) of `key` at or below `version`.
+/// The (version, value) of `key` in the snapshot's latest version: one point read.
+pub(crate) fn latest_row(snap: &Snap, key: &[u8]) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    match snap.get(Ks::Latest, key)? {
+        Some(raw) => match keys::decode_latest(&raw) {
+            Some((version, value)) => Ok(Some((version, value.to_vec()))),
+            None => Err(StoreError::Backend(
+                "malformed row in the latest keyspace".into(),
+            )),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Latest raw history entry (version, tagged value) of `key` at or below `version`.
 pub(crate) fn latest_entry(
     snap: &Snap,
     key: &[u8],
@@ -99,6 +115,25 @@ impl KvRead for CommittedView {
             return Box::new(std::iter::empty());
         }
         use std::ops::Bound;
+        if self.version == self.snap.latest_version {
+            let lo = start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec()));
+            let hi = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
+            let rows = self.snap.range(Ks::Latest, (lo, hi));
+            let rows: RawIter = match order {
+                Order::Ascending => rows,
+                Order::Descending => Box::new(rows.rev()),
+            };
+            let fault = self.fault.clone();
+            return Box::new(rows.map_while(move |row| {
+                let decoded = row.ok().and_then(|(k, raw)| {
+                    keys::decode_latest(&raw).map(|(_, value)| (k, value.to_vec()))
+                });
+                if decoded.is_none() {
+                    record_fault(&fault, StoreError::Backend("unreadable latest row".into()));
+                }
+                decoded
+            }));
+        }
         let lo = start.map_or(Bound::Unbounded, |s| Bound::Included(keys::encode_key(s)));
         let hi = end.map_or(Bound::Unbounded, |e| Bound::Excluded(keys::encode_key(e)));
         Box::new(VersionedRange {

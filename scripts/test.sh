@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite as CI does: formatting, lints, then every test in the workspace.
+# Works on a fresh machine with a Rust toolchain; crates come from the registry through cargo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found: install Rust with rustup (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
