@@ -151,3 +151,39 @@ fn empty_keys_and_values_are_refused_and_the_branch_does_not_commit() {
         "a refused branch leaves its parent unchanged"
     );
 }
+
+#[test]
+fn a_view_taken_before_a_prune_keeps_reading_its_version() {
+    use cosmwasm_std::Order;
+    use depin_app::store::KvRead;
+    let dir = common::fast_tempdir();
+    let store = common::open(dir.path(), 2);
+    common::commit(&store, &[(b"a".to_vec(), b"1".to_vec())], &[]);
+    let v2 = common::commit(
+        &store,
+        &[
+            (b"a".to_vec(), b"2".to_vec()),
+            (b"b".to_vec(), b"x".to_vec()),
+        ],
+        &[],
+    );
+    let old = store.view(v2.version).unwrap();
+    for i in 3..7u8 {
+        common::commit(&store, &[(b"a".to_vec(), vec![b'0' + i])], &[b"b".to_vec()]);
+    }
+    // Version 2 is pruned for new readers…
+    assert!(matches!(
+        store.view(2),
+        Err(StoreError::VersionUnavailable { oldest: 5, .. })
+    ));
+    // …but the view taken before still reads it, by key and by iteration.
+    assert_eq!(old.get(b"a"), Some(b"2".to_vec()));
+    let all: Vec<_> = old.range(None, None, Order::Ascending).collect();
+    assert_eq!(
+        all,
+        vec![
+            (b"a".to_vec(), b"2".to_vec()),
+            (b"b".to_vec(), b"x".to_vec())
+        ]
+    );
+}
