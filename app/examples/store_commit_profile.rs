@@ -75,6 +75,18 @@ fn main() {
             writes.push(written);
         }
     }
+    let view = store.latest_view().unwrap();
+    let t = Instant::now();
+    let reads = 200_000u32;
+    let mut found = 0u32;
+    for _ in 0..reads {
+        found +=
+            depin_app::store::KvRead::get(&view, &key(rng.random_range(0..keys))).is_some() as u32;
+    }
+    eprintln!(
+        "random read at latest: {:?} per read ({found} found)",
+        t.elapsed() / reads
+    );
     prepares.sort();
     writes.sort();
     eprintln!(
