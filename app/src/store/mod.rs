@@ -18,6 +18,6 @@ pub use db::{
 pub use error::{StoreError, CODESPACE};
 pub use gas::{GasConfig, GasMeter};
 pub use layer::{Branch, ChangeSet, KvRead, KvWrite, Record, WorkingSet};
-pub use snapshot::{Restorer, SnapshotManifest, SNAPSHOT_FORMAT};
+pub use snapshot::{Restorer, SnapshotManifest, SnapshotStore, SNAPSHOT_FORMAT};
 pub use storage::ModuleStore;
 pub use view::CommittedView;

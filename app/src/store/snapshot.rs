@@ -2,7 +2,7 @@
 //! and restored into an empty directory with every chunk checked against the manifest and the
 //! result checked against the manifest's root.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::Sha256Jmt;
@@ -266,4 +266,124 @@ impl Restorer {
         self.backend.write(batch, true)?;
         Store::from_backend(self.backend, self.dir, self.config)
     }
+}
+
+/// Snapshots kept on disk for state sync (ABCI ListSnapshots / LoadSnapshotChunk): one folder
+/// per version holding `manifest` and `chunk-NNNNNN` files. A snapshot is written under a
+/// temporary name and renamed into place, so a crash never leaves a half snapshot listed.
+pub struct SnapshotStore {
+    dir: PathBuf,
+    keep: usize,
+}
+
+const TMP_SUFFIX: &str = ".tmp";
+
+impl SnapshotStore {
+    /// Opens `dir`, keeping the newest `keep` snapshots (at least one). Leftovers of an
+    /// interrupted snapshot are removed.
+    pub fn open(dir: impl AsRef<Path>, keep: usize) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir)?;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == &TMP_SUFFIX[1..]) {
+                std::fs::remove_dir_all(&path)?;
+            }
+        }
+        Ok(SnapshotStore {
+            dir,
+            keep: keep.max(1),
+        })
+    }
+
+    fn folder(&self, version: u64) -> PathBuf {
+        self.dir.join(version.to_string())
+    }
+
+    /// Exports `version` of `store` to disk and prunes snapshots beyond the newest `keep`.
+    pub fn create(
+        &self,
+        store: &Store,
+        version: u64,
+        max_chunk_bytes: usize,
+    ) -> Result<SnapshotManifest> {
+        let tmp = self.dir.join(format!("{version}{TMP_SUFFIX}"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir_all(&tmp)?;
+        let manifest = store.export_snapshot(version, max_chunk_bytes, |i, bytes| {
+            write_synced(&tmp.join(chunk_name(i)), &bytes)
+        })?;
+        write_synced(&tmp.join("manifest"), &manifest.to_bytes())?;
+        let target = self.folder(version);
+        if target.exists() {
+            std::fs::remove_dir_all(&target)?;
+        }
+        std::fs::rename(&tmp, &target)?;
+        self.prune()?;
+        Ok(manifest)
+    }
+
+    /// Every complete snapshot, newest first.
+    pub fn list(&self) -> Result<Vec<SnapshotManifest>> {
+        let mut out = Vec::new();
+        for version in self.versions()? {
+            if let Some(m) = self.manifest(version)? {
+                out.push(m);
+            }
+        }
+        out.sort_by_key(|m| std::cmp::Reverse(m.version));
+        Ok(out)
+    }
+
+    pub fn manifest(&self, version: u64) -> Result<Option<SnapshotManifest>> {
+        match std::fs::read(self.folder(version).join("manifest")) {
+            Ok(bytes) => SnapshotManifest::from_bytes(&bytes).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Chunk `index` of the snapshot at `version`; `None` if there is no such snapshot or chunk.
+    pub fn load_chunk(&self, version: u64, index: u32) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(self.folder(version).join(chunk_name(index))) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn versions(&self) -> Result<Vec<u64>> {
+        let mut versions = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if let Some(v) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+                versions.push(v);
+            }
+        }
+        versions.sort_unstable();
+        Ok(versions)
+    }
+
+    fn prune(&self) -> Result<()> {
+        let versions = self.versions()?;
+        let excess = versions.len().saturating_sub(self.keep);
+        for v in &versions[..excess] {
+            std::fs::remove_dir_all(self.folder(*v))?;
+        }
+        Ok(())
+    }
+}
+
+fn chunk_name(index: u32) -> String {
+    format!("chunk-{index:06}")
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
 }
