@@ -166,6 +166,7 @@ impl Snap {
 /// Tree nodes near the root, which nearly every commit and proof reads. Nodes are immutable
 /// once written, so a cached node is valid as long as it exists; the cache keeps the newest
 /// node of each shallow path (at most 16^0 + … + 16^CACHED_DEPTH of them).
+/// A `HashMap` because it is only looked up, never iterated: no order reaches state.
 #[derive(Default)]
 pub(crate) struct NodeCache {
     by_path: RwLock<HashMap<Vec<u8>, (NodeKey, Node)>>,

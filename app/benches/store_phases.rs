@@ -1,6 +1,7 @@
 //! Times the phases of a 10k-key commit on a 1M-key store (prepare = root computation,
-//! write = durable database transaction). `cargo run --release -p depin-app --example
-//! store_commit_profile [keys]`; the benchmark in benches/store.rs is the reference number.
+//! write = the durable batch with pruning) and random reads.
+//! `cargo bench -p depin-app --bench store_phases -- [keys] [cache MiB]`; the criterion
+//! benchmark in benches/store.rs is the reference number.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -20,16 +21,19 @@ fn key(i: u32) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Positional arguments, without the flags cargo bench passes (`--bench`).
+fn arg<T: std::str::FromStr>(n: usize) -> Option<T> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+}
+
 fn main() {
-    let keys: u32 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+    let keys: u32 = arg(0).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let cache: u64 = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(256);
+    let cache: u64 = arg(1).unwrap_or(512);
     let store = Store::open(
         dir.path(),
         StoreConfig {
