@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use fjall::config::CompressionPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Snapshot};
-use jmt::storage::{Node, NodeKey};
+use jmt::storage::{NibblePath, Node, NodeKey};
 
 use super::error::{Result, StoreError};
 use super::keys;
@@ -169,22 +169,23 @@ impl Snap {
 /// A `HashMap` because it is only looked up, never iterated: no order reaches state.
 #[derive(Default)]
 pub(crate) struct NodeCache {
-    by_path: RwLock<HashMap<Vec<u8>, (NodeKey, Node)>>,
+    by_path: RwLock<HashMap<NibblePath, (NodeKey, Node)>>,
 }
 
 /// Paths of up to this many nibbles are cached: ~70k internal nodes, tens of MiB.
 const CACHED_DEPTH: usize = 4;
 
 impl NodeCache {
-    fn path_key(key: &NodeKey) -> Option<Vec<u8>> {
-        (key.nibble_path().num_nibbles() <= CACHED_DEPTH)
-            .then(|| borsh::to_vec(key.nibble_path()).unwrap_or_default())
+    fn is_shallow(key: &NodeKey) -> bool {
+        key.nibble_path().num_nibbles() <= CACHED_DEPTH
     }
 
     pub(crate) fn get(&self, key: &NodeKey) -> Option<Node> {
-        let path = Self::path_key(key)?;
+        if !Self::is_shallow(key) {
+            return None;
+        }
         let map = self.by_path.read().unwrap_or_else(|e| e.into_inner());
-        match map.get(&path) {
+        match map.get(key.nibble_path()) {
             Some((k, node)) if k == key => Some(node.clone()),
             _ => None,
         }
@@ -192,15 +193,15 @@ impl NodeCache {
 
     /// Remembers `node` if it is shallow and at least as new as what the cache holds.
     pub(crate) fn offer(&self, key: &NodeKey, node: &Node) {
-        let Some(path) = Self::path_key(key) else {
+        if !Self::is_shallow(key) {
             return;
-        };
+        }
         let mut map = self.by_path.write().unwrap_or_else(|e| e.into_inner());
         let newer = map
-            .get(&path)
+            .get(key.nibble_path())
             .is_none_or(|(k, _)| k.version() <= key.version());
         if newer {
-            map.insert(path, (key.clone(), node.clone()));
+            map.insert(key.nibble_path().clone(), (key.clone(), node.clone()));
         }
     }
 }

@@ -39,11 +39,6 @@ pub(crate) const TAG_PRESENT: u8 = 1;
 /// Order-preserving, prefix-free encoding of a user key (without version).
 pub(crate) fn encode_key(key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() + 10);
-    encode_key_into(key, &mut out);
-    out
-}
-
-pub(crate) fn encode_key_into(key: &[u8], out: &mut Vec<u8>) {
     for &b in key {
         if b == 0 {
             out.extend_from_slice(&[0, 1]);
@@ -52,6 +47,7 @@ pub(crate) fn encode_key_into(key: &[u8], out: &mut Vec<u8>) {
         }
     }
     out.extend_from_slice(&[0, 0]);
+    out
 }
 
 pub(crate) fn kv_key(key: &[u8], version: u64) -> Vec<u8> {

@@ -199,8 +199,11 @@ impl Restorer {
             return Err(reject(format!("it says it is chunk {}", chunk.index)));
         }
         let mut last = self.last_key.clone();
-        for (k, _) in &chunk.entries {
-            if k.is_empty() || last.as_ref().is_some_and(|l| k <= l) {
+        for (k, v) in &chunk.entries {
+            if k.is_empty() || v.is_empty() {
+                return Err(reject("it holds an empty key or value".into()));
+            }
+            if last.as_ref().is_some_and(|l| k <= l) {
                 return Err(reject("keys are not strictly increasing".into()));
             }
             last = Some(k.clone());
@@ -386,4 +389,30 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_with_an_empty_value_is_rejected_even_when_its_hash_matches() {
+        let chunk = Chunk {
+            index: 0,
+            entries: vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), vec![])],
+        };
+        let bytes = borsh::to_vec(&chunk).unwrap();
+        let manifest = SnapshotManifest {
+            format: SNAPSHOT_FORMAT,
+            version: 1,
+            root: [0; 32],
+            keys: 2,
+            chunk_hashes: vec![Sha256::digest(&bytes).into()],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Restorer::new(dir.path().join("r"), manifest, StoreConfig::default()).unwrap();
+        let err = r.apply_chunk(0, &bytes).unwrap_err();
+        assert!(err.to_string().contains("empty key or value"), "{err}");
+        assert_eq!(r.next_chunk(), 0, "a rejected chunk changes nothing");
+    }
 }
