@@ -1,0 +1,267 @@
+//! Read-only access to committed state: module queries at any retained height, raw keys with
+//! ICS23 proofs, and transaction simulation. Served to ABCI Query and gRPC alike, from any
+//! thread, without going through the block driver.
+
+use std::sync::{Arc, RwLock};
+
+use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
+use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
+use prost::Message;
+use tendermint_proto::v0_38::abci;
+use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
+
+use crate::app::{App, CHAIN_ID_KEY};
+use crate::context::{Env, ExecMode};
+use crate::error::{sdk, AppError, AppResult};
+use crate::node::SharedStore;
+use crate::store::{KvRead, Store, WorkingSet};
+
+pub const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+
+/// The proof-op type of our raw-key proofs: an ICS23 `CommitmentProof` against the JMT root.
+pub const PROOF_OP_TYPE: &str = "ics23:jmt";
+
+#[derive(Clone)]
+pub struct QueryService {
+    app: Arc<App>,
+    store: SharedStore,
+    chain_id: Arc<RwLock<String>>,
+}
+
+impl QueryService {
+    pub fn new(app: Arc<App>, store: SharedStore) -> Self {
+        let q = QueryService {
+            app,
+            store,
+            chain_id: Arc::new(RwLock::new(String::new())),
+        };
+        q.reload_chain_id();
+        q
+    }
+
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    pub fn store(&self) -> Store {
+        self.store
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    pub fn chain_id(&self) -> String {
+        self.chain_id.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn set_chain_id(&self, id: &str) {
+        if let Ok(mut c) = self.chain_id.write() {
+            *c = id.to_string();
+        }
+    }
+
+    /// Reads the chain id genesis wrote (empty before InitChain's block is committed).
+    pub(crate) fn reload_chain_id(&self) {
+        if let Ok(view) = self.store().latest_view() {
+            if let Some(id) = view.get(CHAIN_ID_KEY) {
+                self.set_chain_id(&String::from_utf8_lossy(&id));
+            }
+        }
+    }
+
+    /// The version a query at `height` reads (0: the latest).
+    fn version(&self, store: &Store, height: i64) -> AppResult<u64> {
+        let latest = store.version();
+        match height {
+            0 => Ok(latest),
+            h if h < 0 => Err(AppError::sdk(sdk::INVALID_REQUEST, "negative height")),
+            h if h as u64 > latest => Err(AppError::sdk(
+                sdk::INVALID_REQUEST,
+                format!("height {h} is not committed yet; the latest is {latest}"),
+            )),
+            h => Ok(h as u64),
+        }
+    }
+
+    /// Runs the query `path` (`/<service>/<method>`) at `height`; returns the answer and the
+    /// height it was read at.
+    pub fn query(&self, path: &str, data: &[u8], height: i64) -> AppResult<(Vec<u8>, u64)> {
+        let store = self.store();
+        let version = self.version(&store, height)?;
+        if path == SIMULATE_PATH {
+            return self.simulate(data).map(|r| (r, version));
+        }
+        let view = store.view(version).map_err(AppError::from)?;
+        let mut ws = WorkingSet::new(view);
+        let env = Env::new(&self.chain_id(), version, ExecMode::Query);
+        let out = self.app.query(&mut ws, &env, path, data)?;
+        Ok((out, version))
+    }
+
+    /// Runs a transaction against the latest state without signatures and returns the gas it
+    /// used and its result; nothing is written.
+    pub fn simulate(&self, request: &[u8]) -> AppResult<Vec<u8>> {
+        let req = SimulateRequest::decode(request)
+            .map_err(|e| AppError::sdk(sdk::TX_DECODE, format!("not a SimulateRequest: {e}")))?;
+        if req.tx_bytes.is_empty() {
+            return Err(AppError::sdk(
+                sdk::INVALID_REQUEST,
+                "SimulateRequest.tx_bytes is empty (the deprecated `tx` field is not supported)",
+            ));
+        }
+        let store = self.store();
+        let view = store.latest_view().map_err(AppError::from)?;
+        let mut ws = WorkingSet::new(view);
+        let env = Env::new(&self.chain_id(), store.version() + 1, ExecMode::Simulate);
+        let out = self.app.run_tx(&mut ws, &env, &req.tx_bytes);
+        if !out.is_ok() {
+            return Err(AppError::new(&out.codespace, out.code, out.log));
+        }
+        let msg_data =
+            cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData::decode(out.data.as_slice())
+                .unwrap_or_default();
+        #[allow(deprecated)]
+        let resp = SimulateResponse {
+            gas_info: Some(GasInfo {
+                gas_wanted: out.gas_wanted,
+                gas_used: out.gas_used,
+            }),
+            result: Some(AbciResult {
+                data: Vec::new(),
+                log: String::new(),
+                events: out
+                    .events
+                    .iter()
+                    .map(|e| {
+                        let a = e.to_abci();
+                        cosmrs::tendermint::abci::Event::try_from(a).map(Into::into)
+                    })
+                    .filter_map(Result::ok)
+                    .collect(),
+                msg_responses: msg_data.msg_responses,
+            }),
+        };
+        Ok(resp.encode_to_vec())
+    }
+
+    /// ABCI Query: `/<service>/<method>` (protobuf in and out) or `store/<module>/key` (a raw
+    /// key under the module's prefix, with an ICS23 proof when `prove` is set).
+    pub fn abci_query(&self, req: abci::RequestQuery) -> abci::ResponseQuery {
+        let result = if let Some(module) = req
+            .path
+            .strip_prefix("store/")
+            .and_then(|p| p.strip_suffix("/key"))
+        {
+            self.raw_query(module, &req.data, req.height, req.prove)
+        } else if req.path.starts_with('/') {
+            self.query(&req.path, &req.data, req.height)
+                .map(|(value, h)| (Vec::new(), value, h, None))
+        } else {
+            Err(AppError::sdk(
+                sdk::UNKNOWN_REQUEST,
+                format!(
+                    "unknown query path {:?}: use /<service>/<method> or store/<module>/key",
+                    req.path
+                ),
+            ))
+        };
+        match result {
+            Ok((key, value, height, proof)) => abci::ResponseQuery {
+                code: 0,
+                key: key.into(),
+                value: value.into(),
+                height: height as i64,
+                proof_ops: proof,
+                ..Default::default()
+            },
+            Err(e) => abci::ResponseQuery {
+                code: e.code,
+                codespace: e.codespace,
+                log: e.message,
+                height: req.height,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn raw_query(
+        &self,
+        module: &str,
+        key: &[u8],
+        height: i64,
+        prove: bool,
+    ) -> AppResult<(Vec<u8>, Vec<u8>, u64, Option<ProofOps>)> {
+        let m = self.app.module(module).ok_or_else(|| {
+            AppError::sdk(sdk::UNKNOWN_REQUEST, format!("no module named {module:?}"))
+        })?;
+        if key.is_empty() {
+            return Err(AppError::sdk(sdk::INVALID_REQUEST, "empty key"));
+        }
+        let mut full = m.store_prefix().to_vec();
+        full.extend_from_slice(key);
+        let store = self.store();
+        let version = self.version(&store, height)?;
+        if !prove {
+            let view = store.view(version).map_err(AppError::from)?;
+            let value = view.get(&full).unwrap_or_default();
+            return Ok((key.to_vec(), value, version, None));
+        }
+        let (value, proof) = store
+            .get_with_proof(&full, version)
+            .map_err(AppError::from)?;
+        let ops = ProofOps {
+            ops: vec![ProofOp {
+                r#type: PROOF_OP_TYPE.into(),
+                key: full.clone(),
+                data: proof.encode_to_vec(),
+            }],
+        };
+        Ok((key.to_vec(), value.unwrap_or_default(), version, Some(ops)))
+    }
+}
+
+/// Pages through `items` as the Cosmos SDK does: `items` are in key order with their raw store
+/// keys and already start at `page.key` when one is given; `offset` items are skipped, then
+/// `limit` (default 100) are returned with the next page's key and, when asked, the total.
+pub fn paginate<T>(
+    items: impl Iterator<Item = (Vec<u8>, T)>,
+    page: Option<&PageRequest>,
+) -> AppResult<(Vec<T>, PageResponse)> {
+    let default = PageRequest::default();
+    let page = page.unwrap_or(&default);
+    if !page.key.is_empty() && page.offset > 0 {
+        return Err(AppError::sdk(
+            sdk::INVALID_REQUEST,
+            "pagination: set either key or offset, not both",
+        ));
+    }
+    let limit = if page.limit == 0 { 100 } else { page.limit } as usize;
+    let mut out = Vec::new();
+    let mut next_key = Vec::new();
+    let mut total = 0u64;
+    let mut seen = 0u64;
+    for (key, item) in items {
+        total += 1;
+        if seen < page.offset {
+            seen += 1;
+            continue;
+        }
+        if out.len() < limit {
+            out.push(item);
+        } else if next_key.is_empty() {
+            next_key = key;
+            if !page.count_total {
+                break;
+            }
+        }
+    }
+    Ok((
+        out,
+        PageResponse {
+            next_key,
+            total: if page.count_total { total } else { 0 },
+        },
+    ))
+}
