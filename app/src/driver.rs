@@ -54,7 +54,11 @@ impl InProcess {
 
     /// InitChain with `app_state` (the genesis file's `app_state`); returns the genesis app
     /// hash. The genesis writes are committed with the first block.
-    pub fn init_chain(&mut self, chain_id: &str, app_state: &serde_json::Value) -> Result<[u8; 32], String> {
+    pub fn init_chain(
+        &mut self,
+        chain_id: &str,
+        app_state: &serde_json::Value,
+    ) -> Result<[u8; 32], String> {
         self.chain_id = chain_id.to_string();
         let req = RequestInitChain {
             time: Some(Timestamp {

@@ -8,6 +8,7 @@ use crate::tx::TxError;
 /// so that wallets and explorers read our errors as they read any Cosmos chain's.
 pub mod sdk {
     pub const CODESPACE: &str = "sdk";
+    pub const INTERNAL: u32 = 1;
     pub const TX_DECODE: u32 = 2;
     pub const INVALID_SEQUENCE: u32 = 3;
     pub const UNAUTHORIZED: u32 = 4;
@@ -70,7 +71,11 @@ impl AppError {
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (codespace {}, code {})", self.message, self.codespace, self.code)
+        write!(
+            f,
+            "{} (codespace {}, code {})",
+            self.message, self.codespace, self.code
+        )
     }
 }
 
@@ -108,3 +113,10 @@ impl CodedError for StoreError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Storage errors from cw-storage-plus mean state that does not decode: a bug, never input.
+impl From<cosmwasm_std::StdError> for AppError {
+    fn from(e: cosmwasm_std::StdError) -> Self {
+        AppError::sdk(sdk::INTERNAL, format!("state error: {e}"))
+    }
+}

@@ -5,7 +5,7 @@ use cosmrs::Any;
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use crate::context::Ctx;
-use crate::error::AppResult;
+use crate::error::{sdk, AppError, AppResult};
 use crate::tx::DecodedTx;
 
 /// A module: a prefix of the state, its messages, queries, genesis and hooks.
@@ -110,4 +110,76 @@ pub trait AnteHandler: Send + Sync + 'static {
         let _ = (ctx, tx);
         Vec::new()
     }
+}
+
+/// A module account: an address owned by a module (sha256(name)[..20]), with what the module
+/// may do with tokens there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleAccountSpec {
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+/// May create tokens in its module account.
+pub const MINTER: &str = "minter";
+/// May destroy tokens held in its module account.
+pub const BURNER: &str = "burner";
+/// Holds bonded stake.
+pub const STAKING: &str = "staking";
+
+impl ModuleAccountSpec {
+    pub fn new(name: &str, permissions: &[&str]) -> Self {
+        ModuleAccountSpec {
+            name: name.to_string(),
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    pub fn address(&self) -> Vec<u8> {
+        crate::address::module_address(&self.name)
+    }
+
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// Decodes a message of type `T` from `msg`, whose type URL was already routed.
+pub fn decode_msg<T: prost::Message + Default>(msg: &Any) -> AppResult<T> {
+    T::decode(msg.value.as_slice()).map_err(|e| {
+        AppError::sdk(
+            sdk::TX_DECODE,
+            format!("{} does not decode: {e}", msg.type_url),
+        )
+    })
+}
+
+/// Decodes a query request of type `T`.
+pub fn decode_query<T: prost::Message + Default>(path: &str, request: &[u8]) -> AppResult<T> {
+    T::decode(request).map_err(|e| {
+        AppError::sdk(
+            sdk::INVALID_REQUEST,
+            format!("the request to {path} does not decode: {e}"),
+        )
+    })
+}
+
+/// Checks that `authority` (bech32, from a `MsgUpdateParams`) is the one allowed to change a
+/// module's params.
+pub fn check_authority(
+    codec: &crate::address::AddressCodec,
+    expected: &[u8],
+    authority: &str,
+) -> AppResult<Vec<u8>> {
+    let got = codec.decode(authority)?;
+    if got != expected {
+        return Err(AppError::sdk(
+            sdk::UNAUTHORIZED,
+            format!(
+                "invalid authority: expected {}, got {authority}",
+                codec.encode(expected)
+            ),
+        ));
+    }
+    Ok(got)
 }

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use tendermint_proto::v0_38::abci::{self as abci, response_offer_snapshot, response_process_proposal};
+use tendermint_proto::v0_38::abci::{
+    self as abci, response_offer_snapshot, response_process_proposal,
+};
 
 use crate::app::{App, MAX_BLOCK_GAS_KEY};
 use crate::context::{Env, ExecMode, GasPrice, SigCache};
@@ -78,7 +80,11 @@ fn fatal(what: &str, err: impl std::fmt::Display) -> ! {
 
 impl Node {
     /// Opens the store under `data_dir/state` (snapshots under `data_dir/snapshots`).
-    pub fn open(app: Arc<App>, data_dir: impl Into<PathBuf>, config: NodeConfig) -> Result<Node, String> {
+    pub fn open(
+        app: Arc<App>,
+        data_dir: impl Into<PathBuf>,
+        config: NodeConfig,
+    ) -> Result<Node, String> {
         let data_dir = data_dir.into();
         let store = Store::open(data_dir.join("state"), config.store.clone())
             .map_err(|e| format!("opening the store in {}: {e}", data_dir.display()))?;
@@ -114,7 +120,10 @@ impl Node {
     }
 
     pub fn store(&self) -> Store {
-        self.store.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+        self.store
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     pub fn queries(&self) -> &QueryService {
@@ -171,7 +180,10 @@ impl Node {
     pub fn try_init_chain(&mut self, req: &abci::RequestInitChain) -> Result<[u8; 32], String> {
         let store = self.store();
         if store.version() != 0 {
-            return Err(format!("InitChain on a store at height {}", store.version()));
+            return Err(format!(
+                "InitChain on a store at height {}",
+                store.version()
+            ));
         }
         let app_state: serde_json::Value = if req.app_state_bytes.is_empty() {
             serde_json::Value::Null
@@ -197,7 +209,11 @@ impl Node {
             .map_or(-1, |b| b.max_gas);
         crate::store::KvWrite::absorb(
             &mut ws,
-            [(MAX_BLOCK_GAS_KEY.to_vec(), Some(max_gas.to_be_bytes().to_vec()))].into(),
+            [(
+                MAX_BLOCK_GAS_KEY.to_vec(),
+                Some(max_gas.to_be_bytes().to_vec()),
+            )]
+            .into(),
         );
         let pending = store
             .prepare_changes(0, ws.changes().clone())
@@ -249,7 +265,10 @@ impl Node {
 
     /// Keeps the transactions that fit the block's byte and gas limits, in mempool order;
     /// drops undecodable ones.
-    pub fn prepare_proposal(&self, req: abci::RequestPrepareProposal) -> abci::ResponsePrepareProposal {
+    pub fn prepare_proposal(
+        &self,
+        req: abci::RequestPrepareProposal,
+    ) -> abci::ResponsePrepareProposal {
         let max_bytes = req.max_tx_bytes.max(0) as u64;
         let max_gas = self.max_block_gas();
         let (mut bytes, mut gas) = (0u64, 0u64);
@@ -273,7 +292,10 @@ impl Node {
     }
 
     /// Rejects a proposal with an undecodable transaction or more gas than a block allows.
-    pub fn process_proposal(&self, req: abci::RequestProcessProposal) -> abci::ResponseProcessProposal {
+    pub fn process_proposal(
+        &self,
+        req: abci::RequestProcessProposal,
+    ) -> abci::ResponseProcessProposal {
         let max_gas = self.max_block_gas();
         let mut gas = 0u64;
         let mut ok = true;
@@ -324,7 +346,10 @@ impl Node {
         });
     }
 
-    pub fn finalize_block(&mut self, req: abci::RequestFinalizeBlock) -> abci::ResponseFinalizeBlock {
+    pub fn finalize_block(
+        &mut self,
+        req: abci::RequestFinalizeBlock,
+    ) -> abci::ResponseFinalizeBlock {
         let height = u64::try_from(req.height).unwrap_or(0);
         let mut env = self.env(height, ExecMode::Block);
         env.min_gas_prices.clear();
@@ -336,7 +361,10 @@ impl Node {
         env.proposer = req.proposer_address.to_vec();
         let mut ws = match self.genesis.take() {
             Some(ws) => ws,
-            None => self.store().working_set().unwrap_or_else(|e| fatal("FinalizeBlock", e)),
+            None => self
+                .store()
+                .working_set()
+                .unwrap_or_else(|e| fatal("FinalizeBlock", e)),
         };
         let mut events: Vec<abci::Event> = self
             .app
@@ -374,7 +402,10 @@ impl Node {
         if pending.version() != height {
             fatal(
                 "FinalizeBlock",
-                format!("block {height} does not follow the store's version {}", pending.version() - 1),
+                format!(
+                    "block {height} does not follow the store's version {}",
+                    pending.version() - 1
+                ),
             );
         }
         let app_hash = Bytes::copy_from_slice(&pending.root());
@@ -429,7 +460,10 @@ impl Node {
         abci::ResponseListSnapshots { snapshots }
     }
 
-    pub fn load_snapshot_chunk(&self, req: abci::RequestLoadSnapshotChunk) -> abci::ResponseLoadSnapshotChunk {
+    pub fn load_snapshot_chunk(
+        &self,
+        req: abci::RequestLoadSnapshotChunk,
+    ) -> abci::ResponseLoadSnapshotChunk {
         let chunk = self
             .snapshots
             .as_ref()
@@ -442,11 +476,15 @@ impl Node {
 
     /// Accepts a snapshot for a node whose store is empty, whose manifest matches its hash and
     /// whose root is the app hash the light client trusts.
-    pub fn offer_snapshot(&mut self, req: abci::RequestOfferSnapshot) -> abci::ResponseOfferSnapshot {
+    pub fn offer_snapshot(
+        &mut self,
+        req: abci::RequestOfferSnapshot,
+    ) -> abci::ResponseOfferSnapshot {
         use response_offer_snapshot::Result as R;
         let result = (|| {
             let snapshot = req.snapshot.as_ref().ok_or(R::Reject)?;
-            let manifest = SnapshotManifest::from_bytes(&snapshot.metadata).map_err(|_| R::Reject)?;
+            let manifest =
+                SnapshotManifest::from_bytes(&snapshot.metadata).map_err(|_| R::Reject)?;
             if manifest.format != crate::store::SNAPSHOT_FORMAT {
                 return Err(R::RejectFormat);
             }
@@ -464,11 +502,13 @@ impl Node {
             self.genesis = None;
             let dir = self.data_dir.join("state");
             let placeholder = self.data_dir.join("restore-placeholder");
-            let empty = Store::open(&placeholder, self.config.store.clone()).map_err(|_| R::Abort)?;
+            let empty =
+                Store::open(&placeholder, self.config.store.clone()).map_err(|_| R::Abort)?;
             let old = std::mem::replace(&mut *self.store.write().map_err(|_| R::Abort)?, empty);
             drop(old);
             std::fs::remove_dir_all(&dir).map_err(|_| R::Abort)?;
-            let restorer = Restorer::new(&dir, manifest, self.config.store.clone()).map_err(|_| R::Reject)?;
+            let restorer =
+                Restorer::new(&dir, manifest, self.config.store.clone()).map_err(|_| R::Reject)?;
             self.restore = Some(restorer);
             Ok(())
         })();
@@ -481,7 +521,10 @@ impl Node {
         }
     }
 
-    pub fn apply_snapshot_chunk(&mut self, req: abci::RequestApplySnapshotChunk) -> abci::ResponseApplySnapshotChunk {
+    pub fn apply_snapshot_chunk(
+        &mut self,
+        req: abci::RequestApplySnapshotChunk,
+    ) -> abci::ResponseApplySnapshotChunk {
         use abci::response_apply_snapshot_chunk::Result as R;
         let Some(restorer) = self.restore.as_mut() else {
             return abci::ResponseApplySnapshotChunk {

@@ -226,7 +226,7 @@ impl QueryService {
 /// keys and already start at `page.key` when one is given; `offset` items are skipped, then
 /// `limit` (default 100) are returned with the next page's key and, when asked, the total.
 pub fn paginate<T>(
-    items: impl Iterator<Item = (Vec<u8>, T)>,
+    items: impl Iterator<Item = AppResult<(Vec<u8>, T)>>,
     page: Option<&PageRequest>,
 ) -> AppResult<(Vec<T>, PageResponse)> {
     let default = PageRequest::default();
@@ -242,7 +242,8 @@ pub fn paginate<T>(
     let mut next_key = Vec::new();
     let mut total = 0u64;
     let mut seen = 0u64;
-    for (key, item) in items {
+    for entry in items {
+        let (key, item) = entry?;
         total += 1;
         if seen < page.offset {
             seen += 1;

@@ -1,0 +1,158 @@
+//! Helpers for tests, benchmarks and scripts: deterministic keys, genesis with funded accounts,
+//! and transactions signed with cosmrs exactly as a wallet signs them.
+
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
+use cosmrs::Any;
+use prost::Message;
+
+use crate::{ADDRESS_PREFIX, DENOM};
+
+/// A test account: a key derived from a seed number, and its address.
+pub struct TestKey {
+    pub key: SigningKey,
+    pub address: String,
+}
+
+impl TestKey {
+    /// The same key for the same `seed`, on every run.
+    pub fn from_seed(seed: u64) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut bytes: [u8; 32] = Sha256::digest(seed.to_be_bytes()).into();
+        loop {
+            if let Ok(key) = SigningKey::from_slice(&bytes) {
+                return Self::from_key(key);
+            }
+            bytes = Sha256::digest(bytes).into();
+        }
+    }
+
+    pub fn from_key(key: SigningKey) -> Self {
+        let address = key
+            .public_key()
+            .account_id(ADDRESS_PREFIX)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        TestKey { key, address }
+    }
+
+    /// The 33-byte compressed public key.
+    pub fn pubkey_bytes(&self) -> Vec<u8> {
+        self.key.public_key().to_bytes()
+    }
+}
+
+/// An `app_state` with `accounts` funded in the chain's denom (account numbers in order).
+pub fn genesis(accounts: &[(&str, u128)]) -> serde_json::Value {
+    let auth_accounts: Vec<_> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, (address, _))| depin_auth::GenesisAccount::base(address, i as u64))
+        .collect();
+    let balances: Vec<_> = accounts
+        .iter()
+        .map(|(address, amount)| depin_bank::genesis::Balance {
+            address: address.to_string(),
+            coins: vec![depin_app::coins::Coin::new(*amount, DENOM)],
+        })
+        .collect();
+    serde_json::json!({
+        "auth": depin_auth::GenesisState { accounts: auth_accounts, ..Default::default() },
+        "bank": depin_bank::GenesisState { balances, ..Default::default() },
+    })
+}
+
+/// The fee and gas of a transaction.
+#[derive(Debug, Clone)]
+pub struct FeeSpec {
+    pub amount: u128,
+    pub denom: String,
+    pub gas: u64,
+}
+
+impl FeeSpec {
+    pub fn new(amount: u128, gas: u64) -> Self {
+        FeeSpec {
+            amount,
+            denom: DENOM.to_string(),
+            gas,
+        }
+    }
+}
+
+/// What a signer needs besides its key: the chain and its account's number and sequence.
+#[derive(Debug, Clone)]
+pub struct SignerData {
+    pub chain_id: String,
+    pub account_number: u64,
+    pub sequence: u64,
+}
+
+/// Signs `msgs` in SIGN_MODE_DIRECT and returns the raw `TxRaw` bytes.
+pub fn sign(
+    signer: &TestKey,
+    data: &SignerData,
+    msgs: Vec<Any>,
+    fee: &FeeSpec,
+    memo: &str,
+) -> Result<Vec<u8>, String> {
+    let body = Body::new(msgs, memo, 0u32);
+    let coin = cosmrs::Coin {
+        denom: fee.denom.parse().map_err(|e| format!("{e}"))?,
+        amount: fee.amount,
+    };
+    let fee = if fee.amount == 0 {
+        Fee {
+            amount: Vec::new(),
+            gas_limit: fee.gas,
+            payer: None,
+            granter: None,
+        }
+    } else {
+        Fee::from_amount_and_gas(coin, fee.gas)
+    };
+    let auth =
+        SignerInfo::single_direct(Some(signer.key.public_key()), data.sequence).auth_info(fee);
+    let chain = data
+        .chain_id
+        .parse()
+        .map_err(|e| format!("chain id: {e}"))?;
+    let doc = SignDoc::new(&body, &auth, &chain, data.account_number).map_err(|e| e.to_string())?;
+    doc.sign(&signer.key)
+        .and_then(|raw| raw.to_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// A MsgSend of `amount` of the chain's denom from `from` to `to`.
+pub fn msg_send(from: &str, to: &str, amount: u128) -> Any {
+    let msg = cosmrs::proto::cosmos::bank::v1beta1::MsgSend {
+        from_address: from.to_string(),
+        to_address: to.to_string(),
+        amount: vec![cosmrs::proto::cosmos::base::v1beta1::Coin {
+            denom: DENOM.to_string(),
+            amount: amount.to_string(),
+        }],
+    };
+    Any {
+        type_url: depin_bank::msgs::MSG_SEND.to_string(),
+        value: msg.encode_to_vec(),
+    }
+}
+
+/// A signed bank send.
+pub fn send_tx(
+    from: &TestKey,
+    data: &SignerData,
+    to: &str,
+    amount: u128,
+    fee: &FeeSpec,
+) -> Vec<u8> {
+    sign(
+        from,
+        data,
+        vec![msg_send(&from.address, to, amount)],
+        fee,
+        "",
+    )
+    .unwrap_or_else(|e| panic!("signing a test tx: {e}"))
+}
