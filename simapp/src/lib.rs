@@ -1,6 +1,9 @@
 //! The reference chain: depin-sdk's modules composed in one application, as a chain builder
 //! would compose their own. `depind` (src/main.rs) runs it.
 
+pub mod cmd;
+pub mod config;
+pub mod keyring;
 pub mod testing;
 
 use depin_app::address::AddressCodec;

@@ -1,0 +1,72 @@
+//! `depind init`: the node's app.toml and the app state of the genesis file. CometBFT's
+//! `cometbft init --home <same home>` writes config.toml, the validator key and a genesis file
+//! with the validator; `depind init` then fills in the chain id and every module's default
+//! genesis. Without CometBFT's genesis it writes one with no validators yet.
+
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+
+use crate::config::{app_toml_path, genesis_path, read_json, write_json, AppToml};
+
+use super::Context;
+
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// A name for this node.
+    pub moniker: String,
+    /// The chain id (e.g. depin-local-1).
+    #[arg(long)]
+    pub chain_id: String,
+    /// Replace an existing app.toml and app state.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Every module's default genesis, keyed by module name.
+pub fn default_app_state() -> Value {
+    let app = crate::default_app();
+    let mut state = serde_json::Map::new();
+    for m in app.modules() {
+        state.insert(m.name().to_string(), m.default_genesis());
+    }
+    Value::Object(state)
+}
+
+pub fn run(ctx: &Context, args: InitArgs) -> Result<()> {
+    if args.chain_id.trim().is_empty() || args.chain_id.len() > 50 {
+        bail!("--chain-id must be 1 to 50 characters (e.g. depin-local-1)");
+    }
+    std::fs::create_dir_all(ctx.home.join("config"))?;
+    let toml_path = app_toml_path(&ctx.home);
+    if toml_path.exists() && !args.overwrite {
+        bail!(
+            "{} exists: this home is already initialised (pass --overwrite to start over)",
+            toml_path.display()
+        );
+    }
+    AppToml::default().save(&ctx.home)?;
+    let path = genesis_path(&ctx.home);
+    let mut genesis = if path.exists() {
+        read_json(&path)?
+    } else {
+        json!({
+            "genesis_time": "2026-01-01T00:00:00Z",
+            "initial_height": "1",
+            "validators": [],
+            "app_hash": "",
+        })
+    };
+    let Some(obj) = genesis.as_object_mut() else {
+        bail!("{} is not a JSON object", path.display());
+    };
+    obj.insert("chain_id".into(), json!(args.chain_id));
+    obj.insert("app_state".into(), default_app_state());
+    write_json(&path, &genesis)?;
+    ctx.print(&json!({
+        "moniker": args.moniker,
+        "chain_id": args.chain_id,
+        "home": ctx.home.display().to_string(),
+        "genesis": path.display().to_string(),
+    }));
+    Ok(())
+}

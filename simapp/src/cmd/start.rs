@@ -1,0 +1,98 @@
+//! `depind start`: the ABCI server CometBFT's proxy_app connects to, and the gRPC server.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _, Result};
+
+use depin_app::abci::AbciHandle;
+use depin_app::context::GasPrice;
+use depin_app::grpc::Gateway;
+use depin_app::node::{Node, NodeConfig};
+use depin_app::store::StoreConfig;
+
+use crate::config::{data_dir, AppToml};
+
+use super::{rpc_url, socket_addr, Context};
+
+#[derive(clap::Args)]
+pub struct StartArgs {
+    /// Overrides app.toml's abci.address.
+    #[arg(long)]
+    pub abci: Option<String>,
+    /// Overrides app.toml's grpc.address.
+    #[arg(long)]
+    pub grpc: Option<String>,
+    /// Overrides app.toml's rpc.address (CometBFT RPC).
+    #[arg(long)]
+    pub rpc: Option<String>,
+    /// Overrides app.toml's minimum-gas-prices.
+    #[arg(long)]
+    pub minimum_gas_prices: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
+    let mut cfg = AppToml::load(&ctx.home)?;
+    if let Some(a) = args.abci {
+        cfg.abci.address = a;
+    }
+    if let Some(a) = args.grpc {
+        cfg.grpc.address = a;
+    }
+    if let Some(a) = args.rpc {
+        cfg.rpc.address = a;
+    }
+    if let Some(p) = args.minimum_gas_prices {
+        cfg.minimum_gas_prices = p;
+    }
+    let min_gas_prices = GasPrice::parse_list(&cfg.minimum_gas_prices)
+        .map_err(|e| anyhow!("minimum-gas-prices: {e}"))?;
+    let node_config = NodeConfig {
+        min_gas_prices,
+        snapshot_interval: cfg.state_sync.snapshot_interval,
+        snapshot_keep: cfg.state_sync.snapshot_keep_recent as usize,
+        store: StoreConfig {
+            keep_recent: cfg.pruning.keep_recent,
+            ..StoreConfig::default()
+        },
+        verify_threads: 0,
+    };
+    let app = Arc::new(crate::default_app());
+    let dir = data_dir(&ctx.home);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let node = Node::open(app, &dir, node_config).map_err(|e| anyhow!(e))?;
+    let info = node.store().info();
+    let handle = AbciHandle::new(node);
+    let abci_addr = socket_addr(&cfg.abci.address)?;
+    eprintln!(
+        "depind: state at height {} in {}; ABCI on {abci_addr}",
+        info.version,
+        dir.display()
+    );
+
+    if cfg.grpc.enable {
+        let addr: std::net::SocketAddr = cfg
+            .grpc
+            .address
+            .parse()
+            .with_context(|| format!("grpc.address {:?}", cfg.grpc.address))?;
+        let gateway = Gateway::new(handle.queries().clone(), Some(&rpc_url(&cfg.rpc.address)))
+            .map_err(|e| anyhow!(e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        // Bind now so a taken port is reported at start, not later.
+        std::net::TcpListener::bind(addr)
+            .with_context(|| format!("gRPC address {addr} is not free"))?;
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                if let Err(e) = gateway.serve(addr, std::future::pending()).await {
+                    eprintln!("depind: {e}");
+                    std::process::exit(1);
+                }
+            })
+        });
+        eprintln!("depind: gRPC on {addr}");
+    }
+    handle.serve(&abci_addr).map_err(|e| anyhow!(e))
+}
