@@ -12,6 +12,7 @@ pub mod tx;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -96,5 +97,66 @@ pub fn rpc_url(s: &str) -> String {
         s.to_string()
     } else {
         format!("http://{s}")
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "depind",
+    version,
+    about = "The depin-sdk reference chain daemon and CLI"
+)]
+struct Cli {
+    /// The node's home: config/ (app.toml, genesis.json, CometBFT's config.toml), data/, keys.
+    #[arg(long, global = true, env = "DEPIND_HOME", default_value_os_t = default_home())]
+    home: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value = "text")]
+    output: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write app.toml and the genesis file's app state (run after `cometbft init` on the same home).
+    Init(init::InitArgs),
+    /// Manage keys in the local keyring.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// Edit the genesis file.
+    #[command(subcommand)]
+    Genesis(genesis::GenesisCmd),
+    /// Run the node: the ABCI server CometBFT connects to, and gRPC.
+    Start(start::StartArgs),
+    /// Sign and broadcast transactions.
+    #[command(subcommand)]
+    Tx(tx::TxCmd),
+    /// Query the chain through CometBFT RPC.
+    #[command(subcommand, alias = "q")]
+    Query(query::QueryCmd),
+    /// Export the current state as a genesis file (stop the node first).
+    Export(export::ExportArgs),
+}
+
+/// Runs depind with the process arguments; exits non-zero with the error on failure.
+pub fn main() {
+    let cli = Cli::parse();
+    let ctx = Context {
+        home: cli.home,
+        output: cli.output,
+    };
+    let result = match cli.command {
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Keys(c) => keys::run(&ctx, c),
+        Command::Genesis(c) => genesis::run(&ctx, c),
+        Command::Start(a) => start::run(&ctx, a),
+        Command::Tx(c) => tx::run(&ctx, c),
+        Command::Query(c) => query::run(&ctx, c),
+        Command::Export(a) => export::run(&ctx, a),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
     }
 }
