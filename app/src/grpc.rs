@@ -100,6 +100,8 @@ impl Gateway {
         Ok(Gateway { queries, rpc })
     }
 
+    // tonic's handlers return `Status` by value; boxing it here would only be unboxed again.
+    #[allow(clippy::result_large_err)]
     fn rpc(&self) -> Result<&HttpClient, Status> {
         self.rpc
             .as_ref()

@@ -244,7 +244,6 @@ impl Node {
             gas_used: out.gas_used as i64,
             events: out.events.iter().map(|e| e.to_abci()).collect(),
             codespace: out.codespace,
-            ..Default::default()
         }
     }
 

@@ -93,13 +93,26 @@ impl DecodedTx {
     /// whose key is already on chain may omit it). Only SIGN_MODE_DIRECT single signers are
     /// accepted.
     pub fn signer_pubkey(&self, index: usize) -> Result<Option<[u8; 33]>, TxError> {
+        self.pubkey_of(index, false)
+    }
+
+    /// As [`DecodedTx::signer_pubkey`], also accepting SIGN_MODE_UNSPECIFIED, which wallets
+    /// (cosmjs, Keplr) put in the unsigned transactions they simulate for a gas estimate. For
+    /// simulations only: nothing is verified there.
+    pub fn simulated_signer_pubkey(&self, index: usize) -> Result<Option<[u8; 33]>, TxError> {
+        self.pubkey_of(index, true)
+    }
+
+    fn pubkey_of(&self, index: usize, simulation: bool) -> Result<Option<[u8; 33]>, TxError> {
         let info = self
             .auth_info
             .signer_infos
             .get(index)
             .ok_or_else(|| TxError::Unauthorized(format!("no signer {index}")))?;
         match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-            Some(mode_info::Sum::Single(single)) if single.mode == SignMode::Direct as i32 => {}
+            Some(mode_info::Sum::Single(single))
+                if single.mode == SignMode::Direct as i32
+                    || (simulation && single.mode == SignMode::Unspecified as i32) => {}
             Some(mode_info::Sum::Single(single)) => {
                 return Err(TxError::NotSupported(format!(
                     "sign mode {} (this chain accepts SIGN_MODE_DIRECT)",

@@ -119,7 +119,12 @@ impl<B: FeeBank> AnteHandler for AuthAnte<B> {
                 .keeper
                 .account(ctx, signer)?
                 .ok_or_else(|| AuthError::UnknownAccount(bech32.clone()))?;
-            let key = match tx.tx.signer_pubkey(i)? {
+            let carried = if ctx.env.mode == ExecMode::Simulate {
+                tx.tx.simulated_signer_pubkey(i)?
+            } else {
+                tx.tx.signer_pubkey(i)?
+            };
+            let key = match carried {
                 Some(key) => {
                     let derived = address(&key, self.keeper.codec().prefix())?;
                     if derived != bech32 {
@@ -161,14 +166,11 @@ impl<B: FeeBank> AnteHandler for AuthAnte<B> {
             }
             acc_seqs.push(format!("{bech32}/{}", account.sequence));
             signatures.push(base64::engine::general_purpose::STANDARD.encode(signature));
-            account.sequence =
-                account
-                    .sequence
-                    .checked_add(1)
-                    .ok_or_else(|| AuthError::WrongSequence {
-                        expected: account.sequence,
-                        got: info.sequence,
-                    })?;
+            let overflow = AuthError::WrongSequence {
+                expected: account.sequence,
+                got: info.sequence,
+            };
+            account.sequence = account.sequence.checked_add(1).ok_or(overflow)?;
             self.keeper.set_account(ctx, signer, &account)?;
         }
 

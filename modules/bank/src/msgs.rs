@@ -28,6 +28,9 @@ pub struct Send {
     pub amount: Vec<Coin>,
 }
 
+/// The recipients of a multi-send and what each gets.
+type Outputs = Vec<(Vec<u8>, Vec<Coin>)>;
+
 fn nonempty(amount: Vec<Coin>) -> AppResult<Vec<Coin>> {
     if amount.is_empty() {
         return Err(BankError::EmptyAmount.into());
@@ -74,10 +77,7 @@ impl BankModule {
     }
 
     /// The single input's address, and every output checked.
-    pub(crate) fn validate_multi_send(
-        &self,
-        msg: &MsgMultiSend,
-    ) -> AppResult<(Send, Vec<(Vec<u8>, Vec<Coin>)>)> {
+    pub(crate) fn validate_multi_send(&self, msg: &MsgMultiSend) -> AppResult<(Send, Outputs)> {
         let codec = self.keeper.codec();
         let input = match msg.inputs.as_slice() {
             [] => return Err(BankError::NoInputs.into()),
