@@ -357,7 +357,7 @@ impl App {
         }
         if !tx.body.extension_options.is_empty() {
             return Err(AppError::sdk(
-                31,
+                sdk::UNKNOWN_EXTENSION_OPTIONS,
                 "tx has extension options; this chain accepts none",
             ));
         }

@@ -28,6 +28,7 @@ pub mod sdk {
     pub const KEY_NOT_FOUND: u32 = 22;
     pub const INVALID_TYPE: u32 = 29;
     pub const TX_TIMEOUT_HEIGHT: u32 = 30;
+    pub const UNKNOWN_EXTENSION_OPTIONS: u32 = 31;
     pub const WRONG_SEQUENCE: u32 = 32;
     pub const NOT_SUPPORTED: u32 = 37;
     pub const NOT_FOUND: u32 = 38;

@@ -191,7 +191,15 @@ impl Node {
             serde_json::from_slice(&req.app_state_bytes)
                 .map_err(|e| format!("app_state is not JSON: {e}"))?
         };
-        let height = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
+        // Store versions count blocks from 1; a chain continuing another's heights would
+        // need the store to start at initial_height - 1.
+        if req.initial_height > 1 {
+            return Err(format!(
+                "initial_height {} is not supported: genesis must start at height 1",
+                req.initial_height
+            ));
+        }
+        let height = 1;
         let mut env = self.env(height, ExecMode::Block);
         env.chain_id = req.chain_id.clone();
         if let Some(t) = &req.time {

@@ -148,9 +148,11 @@ impl QueryService {
     /// ABCI Query: `/<service>/<method>` (protobuf in and out) or `store/<module>/key` (a raw
     /// key under the module's prefix, with an ICS23 proof when `prove` is set).
     pub fn abci_query(&self, req: abci::RequestQuery) -> abci::ResponseQuery {
+        // The Cosmos SDK accepts the raw store path with and without a leading slash.
         let result = if let Some(module) = req
             .path
-            .strip_prefix("store/")
+            .strip_prefix("/store/")
+            .or_else(|| req.path.strip_prefix("store/"))
             .and_then(|p| p.strip_suffix("/key"))
         {
             self.raw_query(module, &req.data, req.height, req.prove)

@@ -12,6 +12,9 @@ use depin_app::tx::{address, TxError};
 use crate::error::AuthError;
 use crate::keeper::{key_bytes, AuthKeeper, FeeBank};
 
+/// A secp256k1 signature: r || s.
+const SIGNATURE_BYTES: u64 = 64;
+
 pub struct AuthAnte<B: FeeBank> {
     keeper: AuthKeeper,
     bank: B,
@@ -85,7 +88,8 @@ impl<B: FeeBank> AuthAnte<B> {
 impl<B: FeeBank> AnteHandler for AuthAnte<B> {
     fn ante(&self, ctx: &mut Ctx<'_, '_>, tx: &TxContext<'_>) -> AppResult<()> {
         let params = self.keeper.params(ctx)?;
-        let memo = tx.tx.body.memo.chars().count();
+        // The Cosmos SDK counts the memo in bytes.
+        let memo = tx.tx.body.memo.len();
         if memo as u64 > params.max_memo_characters {
             return Err(AuthError::MemoTooLarge {
                 max: params.max_memo_characters,
@@ -101,10 +105,14 @@ impl<B: FeeBank> AnteHandler for AuthAnte<B> {
             }
             .into());
         }
-        ctx.consume_gas(
-            params.tx_size_cost_per_byte.saturating_mul(tx.size as u64),
-            "txSize",
-        );
+        let mut size = tx.size as u64;
+        if ctx.env.mode == ExecMode::Simulate {
+            // Wallets simulate with empty signatures: count the 64 bytes (and the length
+            // prefix) each will have, so the estimate covers the signed transaction.
+            let missing = tx.tx.raw.signatures.iter().filter(|s| s.is_empty()).count() as u64;
+            size = size.saturating_add(missing.saturating_mul(SIGNATURE_BYTES + 1));
+        }
+        ctx.consume_gas(params.tx_size_cost_per_byte.saturating_mul(size), "txSize");
         ctx.check_gas()?;
 
         let (fee, payer) = self.fee(tx)?;
@@ -174,7 +182,13 @@ impl<B: FeeBank> AnteHandler for AuthAnte<B> {
             self.keeper.set_account(ctx, signer, &account)?;
         }
 
-        self.bank.deduct_fee(ctx, &payer, &fee)?;
+        if ctx.env.mode == ExecMode::Simulate && fee.is_empty() {
+            // Wallets simulate with an empty fee; charge the gas of the fee transfer the signed
+            // transaction will make (the simulation's writes are discarded).
+            self.bank.simulate_fee(ctx, &payer)?;
+        } else {
+            self.bank.deduct_fee(ctx, &payer, &fee)?;
+        }
         ctx.emit(
             Event::new("tx")
                 .attr("fee", coins::format(&fee))

@@ -23,6 +23,13 @@ pub const FEE_COLLECTOR: &str = "fee_collector";
 /// What the ante step needs from the bank: moving the fee from the payer to the fee collector.
 pub trait FeeBank: Send + Sync + 'static {
     fn deduct_fee(&self, ctx: &mut Ctx<'_, '_>, payer: &[u8], fee: &[Coin]) -> AppResult<()>;
+
+    /// In a simulation without a fee: do (on the simulation's discarded branch) what paying a
+    /// fee costs in gas, so the estimate covers the signed transaction.
+    fn simulate_fee(&self, ctx: &mut Ctx<'_, '_>, payer: &[u8]) -> AppResult<()> {
+        let _ = (ctx, payer);
+        Ok(())
+    }
 }
 
 #[derive(Clone)]

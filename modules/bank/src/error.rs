@@ -34,6 +34,8 @@ pub enum BankError {
     InvalidGenesis(String),
     #[error("{0}")]
     Overflow(String),
+    #[error("MsgUpdateParams carries no params: send the complete new params")]
+    MissingParams,
 }
 
 impl CodedError for BankError {
@@ -58,6 +60,7 @@ impl CodedError for BankError {
             BankError::DenomMetadataNotFound(_) => 6,
             BankError::MultipleSenders(_) => 9,
             BankError::InvalidGenesis(_) => 10,
+            BankError::MissingParams => 11,
             BankError::InsufficientFunds { .. } => sdk::INSUFFICIENT_FUNDS,
             BankError::BlockedRecipient(_) | BankError::NoPermission { .. } => sdk::UNAUTHORIZED,
             BankError::UnknownModuleAccount(_) => sdk::UNKNOWN_ADDRESS,

@@ -38,6 +38,10 @@ fn invalid(msg: String) -> AppError {
 
 impl BankModule {
     pub(crate) fn init(&self, ctx: &mut Ctx<'_, '_>, genesis: &GenesisState) -> AppResult<()> {
+        genesis
+            .params
+            .validate()
+            .map_err(|e| invalid(format!("params: {}", e.message)))?;
         if !genesis.send_enabled.is_empty() {
             return Err(invalid(
                 "send_enabled is not supported; use params.send_enabled".into(),

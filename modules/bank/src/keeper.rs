@@ -126,7 +126,12 @@ impl BankKeeper {
     }
 
     /// Takes `amount` from `from` (failing with insufficient funds, nothing written).
-    pub fn subtract(&self, ctx: &mut Ctx<'_, '_>, from: &[u8], amount: &[Coin]) -> AppResult<()> {
+    pub(crate) fn subtract(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        from: &[u8],
+        amount: &[Coin],
+    ) -> AppResult<()> {
         for coin in amount {
             self.sub_balance(ctx, from, coin)?;
         }
@@ -136,7 +141,7 @@ impl BankKeeper {
     }
 
     /// Gives `amount` to `to`, creating its account if it has none.
-    pub fn add(&self, ctx: &mut Ctx<'_, '_>, to: &[u8], amount: &[Coin]) -> AppResult<()> {
+    pub(crate) fn add(&self, ctx: &mut Ctx<'_, '_>, to: &[u8], amount: &[Coin]) -> AppResult<()> {
         for coin in amount {
             self.add_balance(ctx, to, coin)?;
         }
@@ -259,5 +264,18 @@ impl depin_auth::FeeBank for BankKeeper {
             return Ok(());
         }
         self.send_to_module(ctx, payer, depin_auth::FEE_COLLECTOR, fee)
+    }
+
+    /// Moves one unit of the payer's first coin, as a fee would move: the same reads and
+    /// writes, so the same gas. Nothing is charged when the payer holds nothing.
+    fn simulate_fee(&self, ctx: &mut Ctx<'_, '_>, payer: &[u8]) -> AppResult<()> {
+        let Some(first) = self.all_balances(ctx, payer)?.into_iter().next() else {
+            return Ok(());
+        };
+        let placeholder = [Coin {
+            denom: first.denom,
+            amount: cosmwasm_std::Uint128::one(),
+        }];
+        self.send_to_module(ctx, payer, depin_auth::FEE_COLLECTOR, &placeholder)
     }
 }

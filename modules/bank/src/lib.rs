@@ -69,10 +69,7 @@ impl Module for BankModule {
         match msg.type_url.as_str() {
             msgs::MSG_SEND => Ok(vec![self.validate_send(&decode_msg(msg)?)?.from]),
             msgs::MSG_MULTI_SEND => Ok(vec![self.validate_multi_send(&decode_msg(msg)?)?.0.from]),
-            msgs::MSG_UPDATE_PARAMS => {
-                let m: cosmrs::proto::cosmos::bank::v1beta1::MsgUpdateParams = decode_msg(msg)?;
-                Ok(vec![self.keeper.codec().decode(&m.authority)?])
-            }
+            msgs::MSG_UPDATE_PARAMS => Ok(vec![self.validate_update_params(&decode_msg(msg)?)?.0]),
             other => Err(AppError::sdk(
                 sdk::UNKNOWN_REQUEST,
                 format!("bank does not handle {other}"),

@@ -135,13 +135,23 @@ impl BankModule {
         Ok(MsgMultiSendResponse {}.encode_to_vec())
     }
 
+    /// The authority's address and the new params, checked without state.
+    pub(crate) fn validate_update_params(
+        &self,
+        msg: &MsgUpdateParams,
+    ) -> AppResult<(Vec<u8>, Params)> {
+        let authority = self.keeper.codec().decode(&msg.authority)?;
+        let params = msg.params.as_ref().ok_or(BankError::MissingParams)?;
+        Ok((authority, Params::from_proto(params)?))
+    }
+
     pub(crate) fn update_params(
         &self,
         ctx: &mut Ctx<'_, '_>,
         msg: &MsgUpdateParams,
     ) -> AppResult<Vec<u8>> {
+        let (_, params) = self.validate_update_params(msg)?;
         check_authority(self.keeper.codec(), &self.authority, &msg.authority)?;
-        let params = Params::from_proto(&msg.params.clone().unwrap_or_default())?;
         PARAMS.save(&mut ctx.storage(PREFIX), &params)?;
         ctx.emit(events::update_params(&msg.authority));
         Ok(MsgUpdateParamsResponse {}.encode_to_vec())

@@ -33,6 +33,20 @@ impl Params {
             .map_or(self.default_send_enabled, |s| s.enabled)
     }
 
+    /// Valid denoms, sorted, each once.
+    pub fn validate(&self) -> depin_app::error::AppResult<()> {
+        for (i, s) in self.send_enabled.iter().enumerate() {
+            depin_app::coins::validate_denom(&s.denom)?;
+            if i > 0 && self.send_enabled[i - 1].denom >= s.denom {
+                return Err(depin_app::error::AppError::sdk(
+                    depin_app::error::sdk::INVALID_REQUEST,
+                    "params.send_enabled must be sorted by denom with each denom once",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn to_proto(&self) -> cosmrs::proto::cosmos::bank::v1beta1::Params {
         #[allow(deprecated)]
         cosmrs::proto::cosmos::bank::v1beta1::Params {
