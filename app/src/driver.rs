@@ -44,6 +44,11 @@ impl InProcess {
         &self.node
     }
 
+    /// The node, for ABCI calls the driver has no shorthand for (e.g. state sync).
+    pub fn node_mut(&mut self) -> &mut Node {
+        &mut self.node
+    }
+
     pub fn height(&self) -> u64 {
         self.height
     }

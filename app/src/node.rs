@@ -227,6 +227,10 @@ impl Node {
             .prepare_changes(0, ws.changes().clone())
             .map_err(|e| e.to_string())?;
         self.queries.set_chain_id(&req.chain_id);
+        // Until block 1 commits them, the mempool must see the genesis accounts too.
+        let mut check = store.working_set().map_err(|e| e.to_string())?;
+        crate::store::KvWrite::absorb(&mut check, ws.changes().clone());
+        self.check_state = Some(check);
         self.genesis = Some(ws);
         Ok(pending.root())
     }
@@ -255,11 +259,17 @@ impl Node {
         }
     }
 
+    /// The consensus max gas per block (-1: no limit), from genesis until block 1 commits it.
     fn max_block_gas(&self) -> i64 {
-        self.store()
-            .latest_view()
-            .ok()
-            .and_then(|v| crate::store::KvRead::get(&v, MAX_BLOCK_GAS_KEY))
+        let bytes = match &self.genesis {
+            Some(ws) => crate::store::KvRead::get(ws, MAX_BLOCK_GAS_KEY),
+            None => self
+                .store()
+                .latest_view()
+                .ok()
+                .and_then(|v| crate::store::KvRead::get(&v, MAX_BLOCK_GAS_KEY)),
+        };
+        bytes
             .and_then(|b| b.try_into().ok().map(i64::from_be_bytes))
             .unwrap_or(-1)
     }
@@ -541,8 +551,9 @@ impl Node {
         };
         if let Err(e) = restorer.apply_chunk(req.index, &req.chunk) {
             eprintln!("depin-app: snapshot chunk {} rejected: {e}", req.index);
+            // A refused chunk leaves nothing behind: fetch just this one again, elsewhere.
             return abci::ResponseApplySnapshotChunk {
-                result: R::RetrySnapshot as i32,
+                result: R::Retry as i32,
                 refetch_chunks: vec![req.index],
                 reject_senders: vec![req.sender],
             };

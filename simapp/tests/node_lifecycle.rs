@@ -1,0 +1,158 @@
+//! The node around the transactions: the mempool right after InitChain, and state sync through
+//! the ABCI snapshot calls (ListSnapshots, LoadSnapshotChunk, OfferSnapshot, ApplySnapshotChunk).
+
+use std::sync::Arc;
+
+use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+use depin_app::context::GasPrice;
+use depin_app::driver::InProcess;
+use depin_app::node::{Node, NodeConfig};
+use depin_simapp::default_app;
+use depin_simapp::testing::{genesis, send_tx, FeeSpec, SignerData, TestKey};
+use prost::Message;
+use tendermint_proto::v0_38::abci::{
+    response_apply_snapshot_chunk, response_offer_snapshot, RequestApplySnapshotChunk, RequestInfo,
+    RequestLoadSnapshotChunk, RequestOfferSnapshot, RequestQuery,
+};
+
+const CHAIN: &str = "depin-test-1";
+
+fn config(snapshot_interval: u64) -> NodeConfig {
+    NodeConfig {
+        min_gas_prices: GasPrice::parse_list("0.0025udepin").unwrap(),
+        snapshot_interval,
+        ..Default::default()
+    }
+}
+
+fn balance(node: &Node, address: &str) -> u128 {
+    let req = QueryBalanceRequest {
+        address: address.into(),
+        denom: "udepin".into(),
+    };
+    let r = node.query(RequestQuery {
+        data: req.encode_to_vec().into(),
+        path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+        height: 0,
+        prove: false,
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    let b = QueryBalanceResponse::decode(r.value.as_ref()).unwrap();
+    b.balance.unwrap().amount.parse().unwrap()
+}
+
+#[test]
+fn check_tx_sees_genesis_accounts_before_block_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = InProcess::open(Arc::new(default_app()), dir.path(), config(0)).unwrap();
+    let (alice, bob) = (TestKey::from_seed(1), TestKey::from_seed(2));
+    chain
+        .init_chain(CHAIN, &genesis(&[(&alice.address, 1_000_000)]))
+        .unwrap();
+    let data = SignerData {
+        chain_id: CHAIN.into(),
+        account_number: 0,
+        sequence: 0,
+    };
+    let tx = send_tx(&alice, &data, &bob.address, 10, &FeeSpec::new(500, 200_000));
+    let r = chain.check_tx(&tx);
+    assert_eq!(r.code, 0, "CheckTx before block 1: {}", r.log);
+    let results = chain.deliver(vec![tx]);
+    assert_eq!(results[0].code, 0, "{}", results[0].log);
+    assert_eq!(balance(chain.node(), &bob.address), 10);
+}
+
+#[test]
+fn a_new_node_restores_a_snapshot_and_reports_its_height_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = InProcess::open(Arc::new(default_app()), &dir.path().join("a"), config(3)).unwrap();
+    let keys: Vec<TestKey> = (1..=20).map(TestKey::from_seed).collect();
+    let funded: Vec<(&str, u128)> = keys
+        .iter()
+        .map(|k| (k.address.as_str(), 1_000_000))
+        .collect();
+    a.init_chain(CHAIN, &genesis(&funded)).unwrap();
+    a.block(vec![]);
+    // Blocks 2..=6, each with transfers; snapshots are taken at heights 3 and 6.
+    for round in 0..5u64 {
+        let txs = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let data = SignerData {
+                    chain_id: CHAIN.into(),
+                    account_number: i as u64,
+                    sequence: round,
+                };
+                let to = &keys[(i + 1) % keys.len()].address;
+                send_tx(k, &data, to, 1 + i as u128, &FeeSpec::new(500, 200_000))
+            })
+            .collect();
+        assert!(a.deliver(txs).iter().all(|r| r.code == 0));
+    }
+    assert_eq!(a.height(), 6);
+    let snapshots = a.node().list_snapshots().snapshots;
+    let snapshot = snapshots
+        .iter()
+        .find(|s| s.height == 6)
+        .cloned()
+        .unwrap_or_else(|| panic!("no snapshot at 6 in {snapshots:?}"));
+    let root = a.node().store().root_at(6).unwrap();
+
+    let mut b = Node::open(Arc::new(default_app()), dir.path().join("b"), config(0)).unwrap();
+    // A snapshot whose root is not the trusted app hash is refused.
+    let wrong = b.offer_snapshot(RequestOfferSnapshot {
+        snapshot: Some(snapshot.clone()),
+        app_hash: vec![7u8; 32].into(),
+    });
+    assert_eq!(wrong.result, response_offer_snapshot::Result::Reject as i32);
+    let ok = b.offer_snapshot(RequestOfferSnapshot {
+        snapshot: Some(snapshot.clone()),
+        app_hash: root.to_vec().into(),
+    });
+    assert_eq!(ok.result, response_offer_snapshot::Result::Accept as i32);
+    for chunk in 0..snapshot.chunks {
+        let bytes = a
+            .node()
+            .load_snapshot_chunk(RequestLoadSnapshotChunk {
+                height: 6,
+                format: snapshot.format,
+                chunk,
+            })
+            .chunk;
+        assert!(!bytes.is_empty());
+        if chunk == 0 {
+            // A corrupt chunk is refused and asked for again; nothing is applied.
+            let mut bad = bytes.to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 0xff;
+            let r = b.apply_snapshot_chunk(RequestApplySnapshotChunk {
+                index: 0,
+                chunk: bad.into(),
+                sender: "peer-1".into(),
+            });
+            assert_ne!(
+                r.result,
+                response_apply_snapshot_chunk::Result::Accept as i32
+            );
+            assert!(r.refetch_chunks.contains(&0));
+        }
+        let r = b.apply_snapshot_chunk(RequestApplySnapshotChunk {
+            index: chunk,
+            chunk: bytes,
+            sender: "peer-2".into(),
+        });
+        assert_eq!(
+            r.result,
+            response_apply_snapshot_chunk::Result::Accept as i32,
+            "chunk {chunk}"
+        );
+    }
+    let info = b.info(RequestInfo::default());
+    assert_eq!(info.last_block_height, 6);
+    assert_eq!(info.last_block_app_hash.as_ref(), root.as_slice());
+    for k in &keys {
+        assert_eq!(balance(&b, &k.address), balance(a.node(), &k.address));
+    }
+    assert_eq!(b.queries().chain_id(), CHAIN);
+}
