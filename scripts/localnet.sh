@@ -81,13 +81,15 @@ if [ -z "$h" ] || [ "$h" -lt 2 ]; then
 fi
 
 demo="$("$depind" keys show demo -a --keyring-backend test --home "$home")"
+mnemonic="$(sed -n 's/.*"mnemonic":"\([^"]*\)".*/\1/p' "$home/demo-key.json")"
 cat <<TXT
 depin localnet '$chain_id' is producing blocks (height $h).
   CometBFT RPC   http://$rpc
   gRPC           127.0.0.1:9090
   home           $home   (logs: depind.log, cometbft.log)
   demo account   $demo  (1000000udepin x 10^6; key 'demo', keyring-backend test)
-  demo mnemonic  in $home/demo-key.json
+  demo mnemonic  $mnemonic
+                 (also in $home/demo-key.json)
 
 Try:
   $depind query bank balances $demo --home $home

@@ -156,3 +156,50 @@ fn a_new_node_restores_a_snapshot_and_reports_its_height_and_hash() {
     }
     assert_eq!(b.queries().chain_id(), CHAIN);
 }
+
+#[test]
+fn a_raw_store_query_with_prove_returns_a_proof_of_the_app_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = InProcess::open(Arc::new(default_app()), dir.path(), config(0)).unwrap();
+    let alice = TestKey::from_seed(1);
+    chain
+        .init_chain(CHAIN, &genesis(&[(&alice.address, 777)]))
+        .unwrap();
+    chain.block(vec![]);
+    let raw = depin_app::address::AddressCodec::new("depin")
+        .decode(&alice.address)
+        .unwrap();
+    // The balance's key inside the bank's prefix, as cw-storage-plus lays it out.
+    let key = depin_bank::state::BALANCES
+        .key((raw.as_slice(), "udepin"))
+        .to_vec();
+    for path in ["store/bank/key", "/store/bank/key"] {
+        let r = chain.node().query(RequestQuery {
+            data: key.clone().into(),
+            path: path.into(),
+            height: 0,
+            prove: true,
+        });
+        assert_eq!(r.code, 0, "{path}: {}", r.log);
+        assert_eq!(r.value.as_ref(), b"\"777\"");
+        let ops = r.proof_ops.expect("a proof");
+        assert_eq!(ops.ops[0].r#type, depin_app::query::PROOF_OP_TYPE);
+        let proof = ics23::CommitmentProof::decode(ops.ops[0].data.as_slice()).unwrap();
+        let root = chain.node().store().root();
+        let mut full = b"bank/".to_vec();
+        full.extend_from_slice(&key);
+        assert!(depin_app::store::verify_membership(
+            &proof, &root, &full, b"\"777\""
+        ));
+        assert!(!depin_app::store::verify_membership(
+            &proof, &root, &full, b"\"778\""
+        ));
+    }
+    let r = chain.node().query(RequestQuery {
+        data: key.into(),
+        path: "store/nosuchmodule/key".into(),
+        height: 0,
+        prove: true,
+    });
+    assert_eq!((r.codespace.as_str(), r.code), ("sdk", 6));
+}
