@@ -2,6 +2,8 @@
 //! with the same handler as ABCI Query (protobuf bytes in and out, so any client generated
 //! from the Cosmos SDK's protos works). `cosmos.tx.v1beta1.Service` simulates locally and
 //! forwards the rest to CometBFT's RPC, as does `cosmos.base.tendermint.v1beta1.Service`.
+//! Server reflection (v1 and v1alpha, for older grpcurl) describes all of them from
+//! `depin_proto::FILE_DESCRIPTOR_SET`.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -261,7 +263,8 @@ impl Gateway {
                 listen_addr: n.listen_addr.to_string(),
                 network: n.network.to_string(),
                 version: n.version.to_string(),
-                channels: n.channels.to_string().into_bytes(),
+                // CometBFT's RPC shows the channel ids as hex; the protobuf field is the bytes.
+                channels: hex::decode(n.channels.to_string()).unwrap_or_default(),
                 moniker: n.moniker.to_string(),
                 other: Some(cosmrs::proto::tendermint::p2p::DefaultNodeInfoOther {
                     tx_index: format!("{:?}", n.other.tx_index).to_lowercase(),
@@ -284,9 +287,22 @@ impl Gateway {
         addr: SocketAddr,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), String> {
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(depin_proto::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection()
+            .build_v1()
+            .map_err(|e| format!("gRPC reflection: {e}"))?;
+        let reflection_v1alpha = reflection()
+            .build_v1alpha()
+            .map_err(|e| format!("gRPC reflection: {e}"))?;
         let service = GatewayService(Arc::new(self));
         let router = axum::Router::new().fallback_service(service);
-        let routes = tonic::service::Routes::from(router);
+        // Named services take precedence over the fallback, which answers every other path.
+        let routes = tonic::service::Routes::from(router)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
         tonic::transport::Server::builder()
             .add_routes(routes)
             .serve_with_shutdown(addr, shutdown)

@@ -47,6 +47,9 @@ impl Default for NodeConfig {
     }
 }
 
+/// The application protocol version reported to CometBFT (Info) and clients (Version).
+pub const APP_VERSION: u64 = 1;
+
 /// The store, shared by the driver and the query servers; replaced only by a state-sync
 /// restore.
 pub type SharedStore = Arc<RwLock<Store>>;
@@ -154,7 +157,7 @@ impl Node {
         abci::ResponseInfo {
             data: "depin-sdk".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            app_version: 1,
+            app_version: APP_VERSION,
             last_block_height: info.version as i64,
             // Height 0 has no app hash: CometBFT then calls InitChain.
             last_block_app_hash: if info.version == 0 {

@@ -18,6 +18,8 @@ use crate::node::SharedStore;
 use crate::store::{KvRead, Store, WorkingSet};
 
 pub const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+/// The software serving the chain (depin.app.v1.Query/Version).
+pub const VERSION_PATH: &str = "/depin.app.v1.Query/Version";
 
 /// The proof-op type of our raw-key proofs: an ICS23 `CommitmentProof` against the JMT root.
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
@@ -91,6 +93,14 @@ impl QueryService {
         let version = self.version(&store, height)?;
         if path == SIMULATE_PATH {
             return self.simulate(data).map(|r| (r, version));
+        }
+        if path == VERSION_PATH {
+            let v = depin_proto::depin::app::v1::VersionResponse {
+                name: "depin-sdk".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                app_version: crate::node::APP_VERSION,
+            };
+            return Ok((v.encode_to_vec(), version));
         }
         let view = store.view(version).map_err(AppError::from)?;
         let mut ws = WorkingSet::new(view);

@@ -203,3 +203,15 @@ fn a_raw_store_query_with_prove_returns_a_proof_of_the_app_hash() {
     });
     assert_eq!((r.codespace.as_str(), r.code), ("sdk", 6));
 }
+
+#[test]
+fn the_version_query_is_answered_over_abci_like_every_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = InProcess::open(Arc::new(default_app()), dir.path(), config(0)).unwrap();
+    let r = chain.query(depin_app::query::VERSION_PATH, Vec::new());
+    assert_eq!(r.code, 0, "{}", r.log);
+    let v = depin_proto::depin::app::v1::VersionResponse::decode(r.value.as_ref()).unwrap();
+    assert_eq!(v.name, "depin-sdk");
+    assert_eq!(v.app_version, depin_app::node::APP_VERSION);
+    assert!(!v.version.is_empty());
+}

@@ -42,6 +42,7 @@ impl CodedError for BankError {
     fn codespace(&self) -> &'static str {
         match self {
             BankError::InsufficientFunds { .. }
+            | BankError::DenomMetadataNotFound(_)
             | BankError::BlockedRecipient(_)
             | BankError::NoPermission { .. }
             | BankError::UnknownModuleAccount(_)
@@ -57,7 +58,8 @@ impl CodedError for BankError {
             BankError::NoOutputs => 3,
             BankError::InputOutputMismatch { .. } => 4,
             BankError::SendDisabled { .. } => 5,
-            BankError::DenomMetadataNotFound(_) => 6,
+            // A query miss: the SDK's not-found code, which gRPC reports as NOT_FOUND.
+            BankError::DenomMetadataNotFound(_) => sdk::NOT_FOUND,
             BankError::MultipleSenders(_) => 9,
             BankError::InvalidGenesis(_) => 10,
             BankError::MissingParams => 11,
