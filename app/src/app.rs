@@ -229,12 +229,13 @@ impl App {
 
     /// Writes every module's genesis in order. `app_state` is the genesis file's
     /// `app_state` object; a module without an entry starts from its default genesis.
+    /// Returns the validator set genesis creates (empty: CometBFT's genesis validators stay).
     pub fn init_genesis(
         &self,
         ws: &mut WorkingSet,
         env: &Env,
         app_state: &serde_json::Value,
-    ) -> AppResult<()> {
+    ) -> AppResult<Vec<ValidatorUpdate>> {
         let empty = serde_json::Map::new();
         let object = match app_state {
             serde_json::Value::Null => &empty,
@@ -269,7 +270,16 @@ impl App {
             m.init_genesis(&mut ctx, state)
                 .map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
         }
-        branch.commit().map_err(AppError::from)
+        let mut validators = Vec::new();
+        for m in &self.modules {
+            let mut ctx = Ctx::new(&mut branch, env);
+            validators.extend(
+                m.genesis_validators(&mut ctx)
+                    .map_err(|e| e.context(format!("genesis validators of {}", m.name())))?,
+            );
+        }
+        branch.commit().map_err(AppError::from)?;
+        Ok(validators)
     }
 
     /// Every module's genesis, as the `app_state` of a genesis file.

@@ -87,6 +87,12 @@ pub struct Env {
     /// The node's minimum gas prices (CheckTx only: they are a node setting, not consensus).
     pub min_gas_prices: Vec<GasPrice>,
     pub sig_cache: Arc<SigCache>,
+    /// FinalizeBlock: the validators' votes on the previous block (who signed, with what
+    /// power), for liveness tracking and rewards.
+    pub last_commit: Vec<abci::VoteInfo>,
+    /// FinalizeBlock: evidence of misbehaviour (double signs, light-client attacks) CometBFT
+    /// has verified.
+    pub misbehavior: Vec<abci::Misbehavior>,
 }
 
 impl Env {
@@ -101,6 +107,8 @@ impl Env {
             mode,
             min_gas_prices: Vec::new(),
             sig_cache: Arc::new(SigCache::default()),
+            last_commit: Vec::new(),
+            misbehavior: Vec::new(),
         }
     }
 }

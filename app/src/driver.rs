@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tendermint_proto::google::protobuf::Timestamp;
 use tendermint_proto::v0_38::abci::{
-    CheckTxType, ExecTxResult, RequestCheckTx, RequestFinalizeBlock, RequestInitChain,
-    RequestQuery, ResponseCheckTx, ResponseFinalizeBlock, ResponseQuery,
+    CheckTxType, CommitInfo, ExecTxResult, Misbehavior, RequestCheckTx, RequestFinalizeBlock,
+    RequestInitChain, RequestQuery, ResponseCheckTx, ResponseFinalizeBlock, ResponseQuery,
 };
 
 use crate::app::App;
@@ -78,7 +78,7 @@ impl InProcess {
                 .into(),
             initial_height: 1,
         };
-        self.node.try_init_chain(&req)
+        self.node.try_init_chain(&req).map(|(hash, _)| hash)
     }
 
     pub fn check_tx(&mut self, tx: &[u8]) -> ResponseCheckTx {
@@ -90,13 +90,24 @@ impl InProcess {
 
     /// FinalizeBlock with `txs`, then Commit. Returns the block's response.
     pub fn block(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
+        self.block_with(txs, None, Vec::new())
+    }
+
+    /// A block that also carries the votes on the previous block and evidence of
+    /// misbehaviour, as CometBFT sends them.
+    pub fn block_with(
+        &mut self,
+        txs: Vec<Vec<u8>>,
+        last_commit: Option<CommitInfo>,
+        misbehavior: Vec<Misbehavior>,
+    ) -> ResponseFinalizeBlock {
         self.height += 1;
         self.time += BLOCK_SECONDS;
         let hash = sha2_of_height(self.height);
         let resp = self.node.finalize_block(RequestFinalizeBlock {
             txs: txs.into_iter().map(Bytes::from).collect(),
-            decided_last_commit: None,
-            misbehavior: Vec::new(),
+            decided_last_commit: last_commit,
+            misbehavior,
             hash: Bytes::copy_from_slice(&hash),
             height: self.height as i64,
             time: Some(Timestamp {

@@ -63,6 +63,13 @@ pub trait Module: Send + Sync + 'static {
 
     fn export_genesis(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<serde_json::Value>;
 
+    /// The validator set genesis creates (a staking module's bonded validators), returned to
+    /// CometBFT from InitChain. Called after every module's `init_genesis`.
+    fn genesis_validators(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<Vec<ValidatorUpdate>> {
+        let _ = ctx;
+        Ok(Vec::new())
+    }
+
     fn begin_block(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
         let _ = ctx;
         Ok(())

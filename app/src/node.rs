@@ -170,17 +170,26 @@ impl Node {
 
     pub fn init_chain(&mut self, req: abci::RequestInitChain) -> abci::ResponseInitChain {
         match self.try_init_chain(&req) {
-            Ok(hash) => abci::ResponseInitChain {
+            // The app's validator set, when genesis makes one (gentxs), replaces CometBFT's.
+            Ok((hash, validators)) => abci::ResponseInitChain {
                 consensus_params: None,
-                validators: req.validators,
+                validators: if validators.is_empty() {
+                    req.validators
+                } else {
+                    validators
+                },
                 app_hash: Bytes::copy_from_slice(&hash),
             },
             Err(e) => fatal("InitChain: the genesis file is not valid", e),
         }
     }
 
-    /// Writes genesis into a working set carried into the first block; returns its root.
-    pub fn try_init_chain(&mut self, req: &abci::RequestInitChain) -> Result<[u8; 32], String> {
+    /// Writes genesis into a working set carried into the first block; returns its root and
+    /// the validator set genesis creates.
+    pub fn try_init_chain(
+        &mut self,
+        req: &abci::RequestInitChain,
+    ) -> Result<([u8; 32], Vec<abci::ValidatorUpdate>), String> {
         let store = self.store();
         if store.version() != 0 {
             return Err(format!(
@@ -210,7 +219,8 @@ impl Node {
             env.time_nanos = u32::try_from(t.nanos).unwrap_or(0);
         }
         let mut ws = store.working_set().map_err(|e| e.to_string())?;
-        self.app
+        let validators = self
+            .app
             .init_genesis(&mut ws, &env, &app_state)
             .map_err(|e| e.to_string())?;
         let max_gas = req
@@ -235,7 +245,7 @@ impl Node {
         crate::store::KvWrite::absorb(&mut check, ws.changes().clone());
         self.check_state = Some(check);
         self.genesis = Some(ws);
-        Ok(pending.root())
+        Ok((pending.root(), validators))
     }
 
     pub fn check_tx(&mut self, req: abci::RequestCheckTx) -> abci::ResponseCheckTx {
@@ -379,6 +389,12 @@ impl Node {
         }
         env.block_hash = req.hash.to_vec();
         env.proposer = req.proposer_address.to_vec();
+        env.last_commit = req
+            .decided_last_commit
+            .as_ref()
+            .map(|c| c.votes.clone())
+            .unwrap_or_default();
+        env.misbehavior = req.misbehavior.clone();
         let mut ws = match self.genesis.take() {
             Some(ws) => ws,
             None => self
