@@ -175,12 +175,18 @@ pub fn verify_secp256k1(
     })
 }
 
-/// The bech32 account address of a secp256k1 key: ripemd160(sha256(key)) with `prefix`.
+/// The raw 20-byte account address of a compressed secp256k1 key: ripemd160(sha256(key)), as
+/// in the Cosmos SDK. It hashes the key's bytes; the key was checked to be a curve point when
+/// the transaction was decoded ([`DecodedTx::signer_pubkey`]), so no decompression here.
+pub fn address_bytes(pubkey: &[u8; 33]) -> [u8; 20] {
+    use ripemd::Ripemd160;
+    use sha2::{Digest, Sha256};
+    Ripemd160::digest(Sha256::digest(pubkey)).into()
+}
+
+/// The bech32 account address of a secp256k1 key with `prefix`.
 pub fn address(pubkey: &[u8; 33], prefix: &str) -> Result<String, TxError> {
-    let key = VerifyingKey::from_sec1_bytes(pubkey)
-        .map_err(|_| TxError::InvalidPubKey("not a point on secp256k1".into()))?;
-    cosmrs::crypto::PublicKey::from(key)
-        .account_id(prefix)
+    cosmrs::AccountId::new(prefix, &address_bytes(pubkey))
         .map(|id| id.to_string())
         .map_err(|e| TxError::InvalidPubKey(e.to_string()))
 }

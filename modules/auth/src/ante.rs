@@ -7,7 +7,7 @@ use depin_app::coins::{self, Coin};
 use depin_app::context::{Ctx, Event, ExecMode};
 use depin_app::error::AppResult;
 use depin_app::module::{AnteHandler, SigCheck, TxContext};
-use depin_app::tx::{address, TxError};
+use depin_app::tx::{address_bytes, TxError};
 
 use crate::error::AuthError;
 use crate::keeper::{key_bytes, AuthKeeper, FeeBank};
@@ -134,8 +134,7 @@ impl<B: FeeBank> AnteHandler for AuthAnte<B> {
             };
             let key = match carried {
                 Some(key) => {
-                    let derived = address(&key, self.keeper.codec().prefix())?;
-                    if derived != bech32 {
+                    if address_bytes(&key).as_slice() != signer.as_slice() {
                         return Err(AuthError::PubKeyMismatch {
                             address: bech32,
                             index: i,
