@@ -1,7 +1,9 @@
 //! Compiles every .proto under this crate with protox (no system protoc): the encoded
 //! descriptor set of all of them, for gRPC reflection, and Rust code for our own `depin.*`
 //! packages. The `cosmos.*` and `tendermint.*` declarations only feed the descriptor set:
-//! their Rust types come from cosmos-sdk-proto and tendermint-proto.
+//! their Rust types come from cosmos-sdk-proto and tendermint-proto. `google/api` declares the
+//! `google.api.http` method option; `encode_file_descriptor_set` keeps such options, so the
+//! REST gateway (depin_app::rest) reads each method's route from the descriptors.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +12,7 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
 
     let mut files = Vec::new();
-    for dir in ["cosmos", "depin", "tendermint"] {
+    for dir in ["cosmos", "depin", "google", "tendermint"] {
         println!("cargo:rerun-if-changed={dir}");
         proto_files(&root.join(dir), &mut files);
     }

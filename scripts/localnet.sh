@@ -86,6 +86,7 @@ cat <<TXT
 depin localnet '$chain_id' is producing blocks (height $h).
   CometBFT RPC   http://$rpc
   gRPC           127.0.0.1:9090
+  REST (LCD)     http://127.0.0.1:1317
   home           $home   (logs: depind.log, cometbft.log)
   demo account   $demo  (1000000udepin x 10^6; key 'demo', keyring-backend test)
   demo mnemonic  $mnemonic

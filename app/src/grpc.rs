@@ -287,6 +287,15 @@ impl Gateway {
         addr: SocketAddr,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), String> {
+        Arc::new(self).serve_shared(addr, shutdown).await
+    }
+
+    /// [`Gateway::serve`] for a gateway the REST server (`crate::rest`) also answers from.
+    pub async fn serve_shared(
+        self: Arc<Self>,
+        addr: SocketAddr,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), String> {
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(depin_proto::FILE_DESCRIPTOR_SET)
@@ -297,7 +306,7 @@ impl Gateway {
         let reflection_v1alpha = reflection()
             .build_v1alpha()
             .map_err(|e| format!("gRPC reflection: {e}"))?;
-        let service = GatewayService(Arc::new(self));
+        let service = GatewayService(self);
         let router = axum::Router::new().fallback_service(service);
         // Named services take precedence over the fallback, which answers every other path.
         let routes = tonic::service::Routes::from(router)
@@ -311,8 +320,20 @@ impl Gateway {
     }
 }
 
+/// A CometBFT RPC failure as a status: a lookup that found nothing is NOT_FOUND (as the Cosmos
+/// SDK answers an unknown tx hash); anything else means the node is not reachable. The
+/// message is the error's detail only (its Display may carry a backtrace).
 fn rpc_err(e: tendermint_rpc::Error) -> Status {
-    Status::unavailable(format!("CometBFT RPC: {e}"))
+    let detail = match e.detail() {
+        // CometBFT's own answer ("tx (…) not found"), not just "response error".
+        tendermint_rpc::error::ErrorDetail::Response(r) => r.source.to_string(),
+        other => other.to_string(),
+    };
+    if detail.contains("not found") {
+        Status::not_found(format!("CometBFT RPC: {detail}"))
+    } else {
+        Status::unavailable(format!("CometBFT RPC: {detail}"))
+    }
 }
 
 /// A CometBFT transaction result in the Cosmos SDK's `TxResponse` form.

@@ -12,5 +12,6 @@ pub mod json;
 pub mod module;
 pub mod node;
 pub mod query;
+pub mod rest;
 pub mod store;
 pub mod tx;

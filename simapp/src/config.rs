@@ -14,6 +14,8 @@ pub struct AppToml {
     pub minimum_gas_prices: String,
     pub abci: Abci,
     pub grpc: Grpc,
+    /// The REST gateway (the Cosmos SDK's "LCD": JSON over HTTP for wallets and explorers).
+    pub api: Api,
     pub rpc: Rpc,
     pub pruning: Pruning,
     #[serde(rename = "state-sync")]
@@ -30,6 +32,13 @@ pub struct Abci {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Grpc {
+    pub enable: bool,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Api {
     pub enable: bool,
     pub address: String,
 }
@@ -65,6 +74,7 @@ impl Default for AppToml {
             minimum_gas_prices: format!("0.0025{}", crate::DENOM),
             abci: Abci::default(),
             grpc: Grpc::default(),
+            api: Api::default(),
             rpc: Rpc::default(),
             pruning: Pruning::default(),
             state_sync: StateSync::default(),
@@ -85,6 +95,15 @@ impl Default for Grpc {
         Grpc {
             enable: true,
             address: "127.0.0.1:9090".into(),
+        }
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            enable: true,
+            address: depin_app::rest::DEFAULT_ADDRESS.into(),
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Ports {
     pub p2p: u16,
     pub abci: u16,
     pub grpc: u16,
+    /// The REST gateway (LCD).
+    pub api: u16,
 }
 
 /// A running one-validator chain. Dropping it kills both processes.
@@ -82,6 +84,7 @@ impl Net {
                 p2p: free_port(),
                 abci: free_port(),
                 grpc: free_port(),
+                api: free_port(),
             },
             keys,
             depind: None,
@@ -165,6 +168,7 @@ impl Net {
             .arg(&self.home)
             .args(["--abci", &format!("tcp://127.0.0.1:{}", self.ports.abci)])
             .args(["--grpc", &format!("127.0.0.1:{}", self.ports.grpc)])
+            .args(["--api", &format!("127.0.0.1:{}", self.ports.api)])
             .args(["--rpc", &format!("http://127.0.0.1:{}", self.ports.rpc)])
             .stdout(self.log("depind.log"))
             .stderr(self.log("depind.log"))
@@ -235,6 +239,39 @@ impl Net {
 
     pub fn grpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.grpc)
+    }
+
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.api)
+    }
+
+    /// GET on the REST gateway: (HTTP status, JSON body; a body that is not JSON as a string).
+    pub fn rest_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.rest_url());
+        self.rest(reqwest::Client::new().get(url))
+    }
+
+    /// POST of a JSON body on the REST gateway, as [`Net::rest_get`].
+    pub fn rest_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.rest_url());
+        let request = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.rest(request)
+    }
+
+    fn rest(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        self.rt.block_on(async {
+            let resp = request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("REST request: {e}"));
+            let status = resp.status().as_u16();
+            let text = resp.text().await.expect("REST body");
+            let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+            (status, body)
+        })
     }
 
     /// Waits until CometBFT's RPC answers; returns the height.

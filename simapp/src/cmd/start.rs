@@ -1,4 +1,5 @@
-//! `depind start`: the ABCI server CometBFT's proxy_app connects to, and the gRPC server.
+//! `depind start`: the ABCI server CometBFT's proxy_app connects to, the gRPC server and the
+//! REST gateway (both answered by one `Gateway`).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use depin_app::abci::AbciHandle;
 use depin_app::context::GasPrice;
 use depin_app::grpc::Gateway;
 use depin_app::node::{Node, NodeConfig};
+use depin_app::rest::RestServer;
 use depin_app::store::StoreConfig;
 
 use crate::config::{data_dir, AppToml};
@@ -22,6 +24,10 @@ pub struct StartArgs {
     /// Overrides app.toml's grpc.address.
     #[arg(long)]
     pub grpc: Option<String>,
+    /// Serves the REST gateway on this address (overrides app.toml's api.address and enables
+    /// it).
+    #[arg(long)]
+    pub api: Option<String>,
     /// Overrides app.toml's rpc.address (CometBFT RPC).
     #[arg(long)]
     pub rpc: Option<String>,
@@ -37,6 +43,10 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
     }
     if let Some(a) = args.grpc {
         cfg.grpc.address = a;
+    }
+    if let Some(a) = args.api {
+        cfg.api.address = a;
+        cfg.api.enable = true;
     }
     if let Some(a) = args.rpc {
         cfg.rpc.address = a;
@@ -69,30 +79,73 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
         dir.display()
     );
 
-    if cfg.grpc.enable {
-        let addr: std::net::SocketAddr = cfg
-            .grpc
-            .address
-            .parse()
-            .with_context(|| format!("grpc.address {:?}", cfg.grpc.address))?;
+    if cfg.grpc.enable || cfg.api.enable {
         let gateway = Gateway::new(handle.queries().clone(), Some(&rpc_url(&cfg.rpc.address)))
             .map_err(|e| anyhow!(e))?;
+        let gateway = Arc::new(gateway);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()?;
-        // Bind now so a taken port is reported at start, not later.
-        std::net::TcpListener::bind(addr)
-            .with_context(|| format!("gRPC address {addr} is not free"))?;
+        let grpc = if cfg.grpc.enable {
+            let addr: std::net::SocketAddr = cfg
+                .grpc
+                .address
+                .parse()
+                .with_context(|| format!("grpc.address {:?}", cfg.grpc.address))?;
+            // Bind now so a taken port is reported at start, not later.
+            std::net::TcpListener::bind(addr)
+                .with_context(|| format!("gRPC address {addr} is not free"))?;
+            Some(addr)
+        } else {
+            None
+        };
+        let api = if cfg.api.enable {
+            let addr = socket_addr(&cfg.api.address)?;
+            let listener = std::net::TcpListener::bind(&addr)
+                .with_context(|| format!("REST (api.address) {addr} is not free"))?;
+            listener.set_nonblocking(true)?;
+            let rest = RestServer::new(gateway.clone()).map_err(|e| anyhow!(e))?;
+            Some((rest, listener, addr))
+        } else {
+            None
+        };
+        let mut serving = Vec::new();
+        if let Some(addr) = grpc {
+            serving.push(format!("gRPC on {addr}"));
+        }
+        if let Some((_, _, addr)) = &api {
+            serving.push(format!("REST on http://{addr}"));
+        }
         std::thread::spawn(move || {
             runtime.block_on(async move {
-                if let Err(e) = gateway.serve(addr, std::future::pending()).await {
-                    eprintln!("depind: {e}");
-                    std::process::exit(1);
+                if let Some((rest, listener, _)) = api {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("depind: REST server: {e}");
+                            std::process::exit(1);
+                        }
+                    };
+                    tokio::spawn(async move {
+                        if let Err(e) = rest.serve_on(listener, std::future::pending()).await {
+                            eprintln!("depind: {e}");
+                            std::process::exit(1);
+                        }
+                    });
+                }
+                match grpc {
+                    Some(addr) => {
+                        if let Err(e) = gateway.serve_shared(addr, std::future::pending()).await {
+                            eprintln!("depind: {e}");
+                            std::process::exit(1);
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
                 }
             })
         });
-        eprintln!("depind: gRPC on {addr}");
+        eprintln!("depind: {}", serving.join("; "));
     }
     handle.serve(&abci_addr).map_err(|e| anyhow!(e))
 }
