@@ -151,6 +151,20 @@ impl ModuleAccountSpec {
     }
 }
 
+/// Reads a module's genesis document; a document that does not parse is reported by
+/// `invalid` (the module's own invalid-genesis error).
+pub fn genesis_from_json<T: serde::de::DeserializeOwned>(
+    genesis: &serde_json::Value,
+    invalid: impl FnOnce(String) -> AppError,
+) -> AppResult<T> {
+    T::deserialize(genesis).map_err(|e| invalid(e.to_string()))
+}
+
+/// A module's exported genesis as JSON.
+pub fn genesis_to_json<T: serde::Serialize>(state: &T) -> AppResult<serde_json::Value> {
+    serde_json::to_value(state).map_err(|e| AppError::sdk(sdk::INTERNAL, e.to_string()))
+}
+
 /// Decodes a message of type `T` from `msg`, whose type URL was already routed.
 pub fn decode_msg<T: prost::Message + Default>(msg: &Any) -> AppResult<T> {
     T::decode(msg.value.as_slice()).map_err(|e| {

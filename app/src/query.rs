@@ -234,6 +234,15 @@ impl QueryService {
     }
 }
 
+/// Where a page starts in a cw-storage-plus range: the `next_key` of the previous page, as
+/// raw key bytes (inclusive).
+pub fn page_start<'a, K: cw_storage_plus::PrimaryKey<'a>>(
+    page: Option<&PageRequest>,
+) -> Option<cw_storage_plus::Bound<'a, K>> {
+    page.filter(|p| !p.key.is_empty())
+        .map(|p| cw_storage_plus::Bound::InclusiveRaw(p.key.clone()))
+}
+
 /// Pages through `items` as the Cosmos SDK does: `items` are in key order with their raw store
 /// keys and already start at `page.key` when one is given; `offset` items are skipped, then
 /// `limit` (default 100) are returned with the next page's key and, when asked, the total.

@@ -15,7 +15,7 @@ use cosmrs::Any;
 use depin_app::address::module_address;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
-use depin_app::module::{decode_msg, Module};
+use depin_app::module::{decode_msg, genesis_from_json, genesis_to_json, Module};
 
 pub use ante::AuthAnte;
 pub use error::AuthError;
@@ -94,14 +94,13 @@ impl Module for AuthModule {
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_, '_>, genesis: &serde_json::Value) -> AppResult<()> {
-        let genesis: GenesisState = serde_json::from_value(genesis.clone())
-            .map_err(|e| AppError::from(AuthError::InvalidGenesis(e.to_string())))?;
+        let genesis: GenesisState =
+            genesis_from_json(genesis, |e| AuthError::InvalidGenesis(e).into())?;
         self.init(ctx, &genesis)
     }
 
     fn export_genesis(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<serde_json::Value> {
-        serde_json::to_value(self.export(ctx)?)
-            .map_err(|e| AppError::sdk(sdk::INTERNAL, e.to_string()))
+        genesis_to_json(&self.export(ctx)?)
     }
 
     /// Account numbers are unique and below the next number to hand out.

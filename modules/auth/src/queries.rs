@@ -2,11 +2,10 @@
 
 use cosmrs::proto::cosmos::auth::v1beta1::*;
 use cosmwasm_std::Order;
-use cw_storage_plus::Bound;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
 use depin_app::module::decode_query;
-use depin_app::query::paginate;
+use depin_app::query::{page_start, paginate};
 use prost::Message;
 
 use crate::error::AuthError;
@@ -62,16 +61,11 @@ impl AuthModule {
             }
             "Accounts" => {
                 let r: QueryAccountsRequest = decode_query(path, req)?;
-                let start = r
-                    .pagination
-                    .as_ref()
-                    .filter(|p| !p.key.is_empty())
-                    .map(|p| p.key.clone());
                 let store = ctx.storage(PREFIX);
                 let items = ACCOUNTS
                     .range(
                         &store,
-                        start.as_deref().map(Bound::inclusive),
+                        page_start(r.pagination.as_ref()),
                         None,
                         Order::Ascending,
                     )

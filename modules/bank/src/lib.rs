@@ -15,7 +15,7 @@ use cosmrs::Any;
 use depin_app::address::module_address;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
-use depin_app::module::{decode_msg, Module};
+use depin_app::module::{decode_msg, genesis_from_json, genesis_to_json, Module};
 
 pub use error::BankError;
 pub use genesis::GenesisState;
@@ -102,14 +102,13 @@ impl Module for BankModule {
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_, '_>, genesis: &serde_json::Value) -> AppResult<()> {
-        let genesis: GenesisState = serde_json::from_value(genesis.clone())
-            .map_err(|e| AppError::from(BankError::InvalidGenesis(e.to_string())))?;
+        let genesis: GenesisState =
+            genesis_from_json(genesis, |e| BankError::InvalidGenesis(e).into())?;
         self.init(ctx, &genesis)
     }
 
     fn export_genesis(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<serde_json::Value> {
-        serde_json::to_value(self.export(ctx)?)
-            .map_err(|e| AppError::sdk(sdk::INTERNAL, e.to_string()))
+        genesis_to_json(&self.export(ctx)?)
     }
 
     fn check_invariants(&self, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {

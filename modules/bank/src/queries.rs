@@ -8,7 +8,7 @@ use depin_app::coins::Coin;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
 use depin_app::module::decode_query;
-use depin_app::query::paginate;
+use depin_app::query::{page_start, paginate};
 use prost::Message;
 
 use crate::error::BankError;
@@ -149,16 +149,11 @@ impl BankModule {
         ctx: &mut Ctx<'_, '_>,
         req: QueryTotalSupplyRequest,
     ) -> AppResult<QueryTotalSupplyResponse> {
-        let start = req
-            .pagination
-            .as_ref()
-            .filter(|p| !p.key.is_empty())
-            .map(|p| String::from_utf8_lossy(&p.key).into_owned());
         let store = ctx.storage(PREFIX);
         let items = SUPPLY
             .range(
                 &store,
-                start.as_deref().map(Bound::inclusive),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -214,16 +209,11 @@ impl BankModule {
         ctx: &mut Ctx<'_, '_>,
         req: QueryDenomsMetadataRequest,
     ) -> AppResult<QueryDenomsMetadataResponse> {
-        let start = req
-            .pagination
-            .as_ref()
-            .filter(|p| !p.key.is_empty())
-            .map(|p| String::from_utf8_lossy(&p.key).into_owned());
         let store = ctx.storage(PREFIX);
         let items = DENOM_METADATA
             .range(
                 &store,
-                start.as_deref().map(Bound::inclusive),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )

@@ -23,7 +23,7 @@ use cosmrs::Any;
 use depin_app::address::module_address;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
-use depin_app::module::{decode_msg, Module};
+use depin_app::module::{decode_msg, genesis_from_json, genesis_to_json, Module};
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 pub use error::StakingError;
@@ -132,14 +132,13 @@ impl Module for StakingModule {
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_, '_>, genesis: &serde_json::Value) -> AppResult<()> {
-        let genesis: GenesisState = serde_json::from_value(genesis.clone())
-            .map_err(|e| AppError::from(StakingError::InvalidGenesis(e.to_string())))?;
+        let genesis: GenesisState =
+            genesis_from_json(genesis, |e| StakingError::InvalidGenesis(e).into())?;
         self.init(ctx, &genesis)
     }
 
     fn export_genesis(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<serde_json::Value> {
-        serde_json::to_value(self.export(ctx)?)
-            .map_err(|e| AppError::sdk(sdk::INTERNAL, e.to_string()))
+        genesis_to_json(&self.export(ctx)?)
     }
 
     fn genesis_validators(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<Vec<ValidatorUpdate>> {

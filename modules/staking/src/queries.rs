@@ -1,15 +1,15 @@
 //! cosmos.staking.v1beta1.Query, one function per method. The same functions answer ABCI Query
 //! and gRPC.
 
-use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
+use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmrs::proto::cosmos::staking::v1beta1::*;
 use cosmwasm_std::{Decimal256, Order};
-use cw_storage_plus::{Bound, PrimaryKey};
+use cw_storage_plus::PrimaryKey;
 use depin_app::coins::Coin;
 use depin_app::context::Ctx;
 use depin_app::error::{sdk, AppError, AppResult};
 use depin_app::module::decode_query;
-use depin_app::query::paginate;
+use depin_app::query::{page_start, paginate};
 use prost::Message;
 
 use crate::error::StakingError;
@@ -21,12 +21,6 @@ use crate::types::{timestamp_to_proto, BondStatus, Redelegation, Validator};
 use crate::{dec, StakingModule};
 
 pub const SERVICE: &str = "cosmos.staking.v1beta1.Query";
-
-/// Where a page starts: the `next_key` of the previous page, as raw key bytes.
-fn start<'a, K: PrimaryKey<'a>>(page: Option<&PageRequest>) -> Option<Bound<'a, K>> {
-    page.filter(|p| !p.key.is_empty())
-        .map(|p| Bound::InclusiveRaw(p.key.clone()))
-}
 
 fn not_found(what: String) -> AppError {
     StakingError::NotFound(what).into()
@@ -125,7 +119,7 @@ impl StakingModule {
         let items = VALIDATORS
             .range(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -199,7 +193,7 @@ impl StakingModule {
             .prefix(&operator)
             .keys(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -227,7 +221,7 @@ impl StakingModule {
             .prefix(&operator)
             .keys(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -303,7 +297,7 @@ impl StakingModule {
             .prefix(&delegator)
             .range(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -331,7 +325,7 @@ impl StakingModule {
             .prefix(&delegator)
             .range(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
@@ -423,7 +417,7 @@ impl StakingModule {
                 let store = ctx.storage(PREFIX);
                 let items = REDELEGATIONS_BY_SRC
                     .sub_prefix(s)
-                    .keys(&store, start(page_req), None, Order::Ascending)
+                    .keys(&store, page_start(page_req), None, Order::Ascending)
                     .map(|r| {
                         let (d, t) = r?;
                         let raw = (d.as_slice(), t.as_slice()).joined_key();
@@ -435,7 +429,7 @@ impl StakingModule {
                 let store = ctx.storage(PREFIX);
                 let items = REDELEGATIONS
                     .sub_prefix(d)
-                    .keys(&store, start(page_req), None, Order::Ascending)
+                    .keys(&store, page_start(page_req), None, Order::Ascending)
                     .filter(|r| match r {
                         Ok((s2, t2)) => {
                             src.as_ref().is_none_or(|s| s == s2)
@@ -480,7 +474,7 @@ impl StakingModule {
             .prefix(&delegator)
             .keys(
                 &store,
-                start(req.pagination.as_ref()),
+                page_start(req.pagination.as_ref()),
                 None,
                 Order::Ascending,
             )
