@@ -197,6 +197,76 @@ fn every_served_method_has_its_cosmos_route() {
         ),
         (
             "GET",
+            "/cosmos/staking/v1beta1/validators",
+            "/cosmos.staking.v1beta1.Query/Validators",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/validators/{validator_addr}",
+            "/cosmos.staking.v1beta1.Query/Validator",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations",
+            "/cosmos.staking.v1beta1.Query/ValidatorDelegations",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/validators/{validator_addr}/unbonding_delegations",
+            "/cosmos.staking.v1beta1.Query/ValidatorUnbondingDelegations",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations/{delegator_addr}",
+            "/cosmos.staking.v1beta1.Query/Delegation",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations/{delegator_addr}/unbonding_delegation",
+            "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/delegations/{delegator_addr}",
+            "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/delegators/{delegator_addr}/unbonding_delegations",
+            "/cosmos.staking.v1beta1.Query/DelegatorUnbondingDelegations",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/delegators/{delegator_addr}/redelegations",
+            "/cosmos.staking.v1beta1.Query/Redelegations",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/delegators/{delegator_addr}/validators",
+            "/cosmos.staking.v1beta1.Query/DelegatorValidators",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/delegators/{delegator_addr}/validators/{validator_addr}",
+            "/cosmos.staking.v1beta1.Query/DelegatorValidator",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/historical_info/{height}",
+            "/cosmos.staking.v1beta1.Query/HistoricalInfo",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/pool",
+            "/cosmos.staking.v1beta1.Query/Pool",
+        ),
+        (
+            "GET",
+            "/cosmos/staking/v1beta1/params",
+            "/cosmos.staking.v1beta1.Query/Params",
+        ),
+        (
+            "GET",
             "/depin/app/v1/version",
             "/depin.app.v1.Query/Version",
         ),
@@ -315,7 +385,8 @@ async fn unknown_routes_are_not_implemented() {
     let server = server(dir.path());
     let not_implemented = json!({"code": 12, "message": "Not Implemented", "details": []});
     for req in [
-        get("/cosmos/staking/v1beta1/validators"),
+        // Under a served service's prefix, but no template matches.
+        get("/cosmos/staking/v1beta1/no_such_route"),
         get("/"),
         post("/depin/app/v1/version", "{}"),
         get("/cosmos/tx/v1beta1/simulate"),

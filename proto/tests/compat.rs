@@ -27,13 +27,15 @@ use cosmos_sdk_proto::cosmos::base::abci::v1beta1 as abci;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1 as tmsvc;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
+use cosmos_sdk_proto::cosmos::crypto::ed25519;
 use cosmos_sdk_proto::cosmos::crypto::multisig::v1beta1::CompactBitArray;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
+use cosmos_sdk_proto::cosmos::staking::v1beta1 as staking;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
 use prost::{Message, Name};
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, ReflectMessage, Value};
-use tendermint_proto::google::protobuf::{Any, Timestamp};
+use tendermint_proto::google::protobuf::{Any, Duration, Timestamp};
 use tendermint_proto::{abci as tmabci, crypto, p2p, types, version};
 
 static POOL: LazyLock<DescriptorPool> = LazyLock::new(|| {
@@ -620,6 +622,177 @@ fn sdk_block() -> tmsvc::Block {
     }
 }
 
+fn consensus_key() -> ed25519::PubKey {
+    ed25519::PubKey { key: raw(36) }
+}
+
+fn description() -> staking::Description {
+    staking::Description {
+        moniker: "validator-0".into(),
+        identity: "0A1B2C3D".into(),
+        website: "https://example.org".into(),
+        security_contact: "security@example.org".into(),
+        details: "A validator".into(),
+    }
+}
+
+fn commission_rates() -> staking::CommissionRates {
+    staking::CommissionRates {
+        rate: "0.100000000000000000".into(),
+        max_rate: "0.200000000000000000".into(),
+        max_change_rate: "0.010000000000000000".into(),
+    }
+}
+
+fn staking_validator() -> staking::Validator {
+    staking::Validator {
+        operator_address: "depinvaloper1operator".into(),
+        consensus_pubkey: Some(any(&consensus_key())),
+        jailed: true,
+        status: staking::BondStatus::Bonded as i32,
+        tokens: "1000000".into(),
+        delegator_shares: "1000000.000000000000000000".into(),
+        description: Some(description()),
+        unbonding_height: -30,
+        unbonding_time: Some(time()),
+        commission: Some(staking::Commission {
+            commission_rates: Some(commission_rates()),
+            update_time: Some(time()),
+        }),
+        min_self_delegation: "1".into(),
+        unbonding_on_hold_ref_count: -2,
+        unbonding_ids: vec![2, 3],
+    }
+}
+
+fn delegation_response() -> staking::DelegationResponse {
+    staking::DelegationResponse {
+        delegation: Some(staking::Delegation {
+            delegator_address: "depin1delegator".into(),
+            validator_address: "depinvaloper1operator".into(),
+            shares: "500.000000000000000000".into(),
+        }),
+        balance: Some(coin()),
+    }
+}
+
+fn unbonding_delegation() -> staking::UnbondingDelegation {
+    staking::UnbondingDelegation {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+        entries: vec![staking::UnbondingDelegationEntry {
+            creation_height: -20,
+            completion_time: Some(time()),
+            initial_balance: "300".into(),
+            balance: "290".into(),
+            unbonding_id: 4,
+            unbonding_on_hold_ref_count: -1,
+        }],
+    }
+}
+
+fn redelegation_entry() -> staking::RedelegationEntry {
+    staking::RedelegationEntry {
+        creation_height: -21,
+        completion_time: Some(time()),
+        initial_balance: "200".into(),
+        shares_dst: "200.000000000000000000".into(),
+        unbonding_id: 5,
+        unbonding_on_hold_ref_count: -1,
+    }
+}
+
+fn redelegation_response() -> staking::RedelegationResponse {
+    staking::RedelegationResponse {
+        redelegation: Some(staking::Redelegation {
+            delegator_address: "depin1delegator".into(),
+            validator_src_address: "depinvaloper1source".into(),
+            validator_dst_address: "depinvaloper1destination".into(),
+            entries: vec![redelegation_entry()],
+        }),
+        entries: vec![staking::RedelegationEntryResponse {
+            redelegation_entry: Some(redelegation_entry()),
+            balance: "200".into(),
+        }],
+    }
+}
+
+fn staking_params() -> staking::Params {
+    staking::Params {
+        unbonding_time: Some(Duration {
+            seconds: -1_814_400,
+            nanos: -7,
+        }),
+        max_validators: 100,
+        max_entries: 7,
+        historical_entries: 10_000,
+        bond_denom: "udepin".into(),
+        min_commission_rate: "0.050000000000000000".into(),
+    }
+}
+
+fn msg_create_validator() -> staking::MsgCreateValidator {
+    staking::MsgCreateValidator {
+        description: Some(description()),
+        commission: Some(commission_rates()),
+        min_self_delegation: "1".into(),
+        delegator_address: "depin1operator".into(),
+        validator_address: "depinvaloper1operator".into(),
+        pubkey: Some(any(&consensus_key())),
+        value: Some(coin()),
+    }
+}
+
+fn msg_edit_validator() -> staking::MsgEditValidator {
+    staking::MsgEditValidator {
+        description: Some(description()),
+        validator_address: "depinvaloper1operator".into(),
+        commission_rate: "0.120000000000000000".into(),
+        min_self_delegation: "2".into(),
+    }
+}
+
+fn msg_delegate() -> staking::MsgDelegate {
+    staking::MsgDelegate {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+        amount: Some(coin()),
+    }
+}
+
+fn msg_undelegate() -> staking::MsgUndelegate {
+    staking::MsgUndelegate {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+        amount: Some(coin()),
+    }
+}
+
+fn msg_begin_redelegate() -> staking::MsgBeginRedelegate {
+    staking::MsgBeginRedelegate {
+        delegator_address: "depin1delegator".into(),
+        validator_src_address: "depinvaloper1source".into(),
+        validator_dst_address: "depinvaloper1destination".into(),
+        amount: Some(coin()),
+    }
+}
+
+fn msg_cancel_unbonding() -> staking::MsgCancelUnbondingDelegation {
+    staking::MsgCancelUnbondingDelegation {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+        amount: Some(coin()),
+        creation_height: -20,
+    }
+}
+
+fn msg_update_staking_params() -> staking::MsgUpdateParams {
+    staking::MsgUpdateParams {
+        authority: "depin1gov".into(),
+        params: Some(staking_params()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cases
 
@@ -809,6 +982,185 @@ fn tx_messages_match_the_cosmos_sdk() {
 }
 
 #[test]
+fn staking_messages_match_the_cosmos_sdk() {
+    check(consensus_key());
+    check(description());
+    check(commission_rates());
+    check(staking_validator());
+    check(delegation_response());
+    check(unbonding_delegation());
+    check(redelegation_response());
+    check(staking_params());
+    check(staking::Pool {
+        not_bonded_tokens: "300".into(),
+        bonded_tokens: "1000000".into(),
+    });
+    check(staking::HistoricalInfo {
+        header: Some(header()),
+        valset: vec![staking_validator()],
+    });
+    check(staking::QueryValidatorsRequest {
+        status: "BOND_STATUS_BONDED".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryValidatorsResponse {
+        validators: vec![staking_validator(), staking_validator()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryValidatorRequest {
+        validator_addr: "depinvaloper1operator".into(),
+    });
+    check(staking::QueryValidatorResponse {
+        validator: Some(staking_validator()),
+    });
+    check(staking::QueryValidatorDelegationsRequest {
+        validator_addr: "depinvaloper1operator".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryValidatorDelegationsResponse {
+        delegation_responses: vec![delegation_response()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryValidatorUnbondingDelegationsRequest {
+        validator_addr: "depinvaloper1operator".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryValidatorUnbondingDelegationsResponse {
+        unbonding_responses: vec![unbonding_delegation()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryDelegationRequest {
+        delegator_addr: "depin1delegator".into(),
+        validator_addr: "depinvaloper1operator".into(),
+    });
+    check(staking::QueryDelegationResponse {
+        delegation_response: Some(delegation_response()),
+    });
+    check(staking::QueryUnbondingDelegationRequest {
+        delegator_addr: "depin1delegator".into(),
+        validator_addr: "depinvaloper1operator".into(),
+    });
+    check(staking::QueryUnbondingDelegationResponse {
+        unbond: Some(unbonding_delegation()),
+    });
+    check(staking::QueryDelegatorDelegationsRequest {
+        delegator_addr: "depin1delegator".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryDelegatorDelegationsResponse {
+        delegation_responses: vec![delegation_response()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryDelegatorUnbondingDelegationsRequest {
+        delegator_addr: "depin1delegator".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryDelegatorUnbondingDelegationsResponse {
+        unbonding_responses: vec![unbonding_delegation()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryRedelegationsRequest {
+        delegator_addr: "depin1delegator".into(),
+        src_validator_addr: "depinvaloper1source".into(),
+        dst_validator_addr: "depinvaloper1destination".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryRedelegationsResponse {
+        redelegation_responses: vec![redelegation_response()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryDelegatorValidatorsRequest {
+        delegator_addr: "depin1delegator".into(),
+        pagination: Some(page_request()),
+    });
+    check(staking::QueryDelegatorValidatorsResponse {
+        validators: vec![staking_validator()],
+        pagination: Some(page_response()),
+    });
+    check(staking::QueryDelegatorValidatorRequest {
+        delegator_addr: "depin1delegator".into(),
+        validator_addr: "depinvaloper1operator".into(),
+    });
+    check(staking::QueryDelegatorValidatorResponse {
+        validator: Some(staking_validator()),
+    });
+    check(staking::QueryHistoricalInfoRequest { height: -9 });
+    check(staking::QueryHistoricalInfoResponse {
+        hist: Some(staking::HistoricalInfo {
+            header: Some(header()),
+            valset: vec![staking_validator()],
+        }),
+    });
+    check(staking::QueryPoolRequest {});
+    check(staking::QueryPoolResponse {
+        pool: Some(staking::Pool {
+            not_bonded_tokens: "300".into(),
+            bonded_tokens: "1000000".into(),
+        }),
+    });
+    check(staking::QueryParamsRequest {});
+    check(staking::QueryParamsResponse {
+        params: Some(staking_params()),
+    });
+
+    check(msg_create_validator());
+    check(staking::MsgCreateValidatorResponse {});
+    check(msg_edit_validator());
+    check(staking::MsgEditValidatorResponse {});
+    check(msg_delegate());
+    check(staking::MsgDelegateResponse {});
+    check(msg_undelegate());
+    check(staking::MsgUndelegateResponse {
+        completion_time: Some(time()),
+        amount: Some(coin()),
+    });
+    check(msg_begin_redelegate());
+    check(staking::MsgBeginRedelegateResponse {
+        completion_time: Some(time()),
+    });
+    check(msg_cancel_unbonding());
+    check(staking::MsgCancelUnbondingDelegationResponse {});
+    check(msg_update_staking_params());
+    check(staking::MsgUpdateParamsResponse {});
+
+    // As a transaction carries them, and as a block result answers them.
+    check(tx::TxBody {
+        messages: vec![
+            any(&msg_create_validator()),
+            any(&msg_edit_validator()),
+            any(&msg_delegate()),
+            any(&msg_undelegate()),
+            any(&msg_begin_redelegate()),
+            any(&msg_cancel_unbonding()),
+            any(&msg_update_staking_params()),
+        ],
+        memo: "stake".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&consensus_key())],
+        non_critical_extension_options: vec![any(&description())],
+    });
+    check(abci::Result {
+        data: raw(37),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&staking::MsgCreateValidatorResponse {}),
+            any(&staking::MsgEditValidatorResponse {}),
+            any(&staking::MsgDelegateResponse {}),
+            any(&staking::MsgUndelegateResponse {
+                completion_time: Some(time()),
+                amount: Some(coin()),
+            }),
+            any(&staking::MsgBeginRedelegateResponse {
+                completion_time: Some(time()),
+            }),
+            any(&staking::MsgCancelUnbondingDelegationResponse {}),
+            any(&staking::MsgUpdateParamsResponse {}),
+        ],
+    });
+}
+
+#[test]
 fn tendermint_messages_match_cometbft_and_the_cosmos_sdk() {
     check_as("tendermint.types.Block", block());
     check_as("tendermint.types.Header", header());
@@ -900,7 +1252,7 @@ fn the_checks_catch_mismatches() {
     );
     // An Any holding a type we do not declare.
     let foreign = Any {
-        type_url: "/cosmos.staking.v1beta1.MsgDelegate".into(),
+        type_url: "/depin.example.v1.NotDeclared".into(),
         value: raw(35),
     };
     assert!(!problems(
@@ -931,6 +1283,11 @@ fn enums_match_upstream() {
     });
     same("cosmos.tx.v1beta1.BroadcastMode", |n| {
         tx::BroadcastMode::try_from(n).ok().map(|e| e.as_str_name())
+    });
+    same("cosmos.staking.v1beta1.BondStatus", |n| {
+        staking::BondStatus::try_from(n)
+            .ok()
+            .map(|e| e.as_str_name())
     });
     same("tendermint.types.BlockIDFlag", |n| {
         types::BlockIdFlag::try_from(n)
@@ -1008,6 +1365,54 @@ fn every_served_method_is_declared() {
         "GetBlockByHeight",
     );
 
+    let q = "cosmos.staking.v1beta1.Query";
+    method::<staking::QueryValidatorsRequest, staking::QueryValidatorsResponse>(q, "Validators");
+    method::<staking::QueryValidatorRequest, staking::QueryValidatorResponse>(q, "Validator");
+    method::<staking::QueryValidatorDelegationsRequest, staking::QueryValidatorDelegationsResponse>(
+        q,
+        "ValidatorDelegations",
+    );
+    method::<
+        staking::QueryValidatorUnbondingDelegationsRequest,
+        staking::QueryValidatorUnbondingDelegationsResponse,
+    >(q, "ValidatorUnbondingDelegations");
+    method::<staking::QueryDelegationRequest, staking::QueryDelegationResponse>(q, "Delegation");
+    method::<staking::QueryUnbondingDelegationRequest, staking::QueryUnbondingDelegationResponse>(
+        q,
+        "UnbondingDelegation",
+    );
+    method::<staking::QueryDelegatorDelegationsRequest, staking::QueryDelegatorDelegationsResponse>(
+        q,
+        "DelegatorDelegations",
+    );
+    method::<
+        staking::QueryDelegatorUnbondingDelegationsRequest,
+        staking::QueryDelegatorUnbondingDelegationsResponse,
+    >(q, "DelegatorUnbondingDelegations");
+    method::<staking::QueryRedelegationsRequest, staking::QueryRedelegationsResponse>(
+        q,
+        "Redelegations",
+    );
+    method::<staking::QueryDelegatorValidatorsRequest, staking::QueryDelegatorValidatorsResponse>(
+        q,
+        "DelegatorValidators",
+    );
+    method::<staking::QueryDelegatorValidatorRequest, staking::QueryDelegatorValidatorResponse>(
+        q,
+        "DelegatorValidator",
+    );
+    method::<staking::QueryHistoricalInfoRequest, staking::QueryHistoricalInfoResponse>(
+        q,
+        "HistoricalInfo",
+    );
+    method::<staking::QueryPoolRequest, staking::QueryPoolResponse>(q, "Pool");
+    method::<staking::QueryParamsRequest, staking::QueryParamsResponse>(q, "Params");
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(14),
+        "{q} declares a method the staking module does not serve"
+    );
+
     use depin_proto::depin::app::v1 as app;
     method::<app::VersionRequest, app::VersionResponse>("depin.app.v1.Query", "Version");
 }
@@ -1054,6 +1459,12 @@ fn nested_cosmos_types_have_upstream_names() {
     declared::<tmsvc::VersionInfo>();
     declared::<tmsvc::Module>();
     declared::<tmsvc::Header>();
+    declared::<staking::Delegation>();
+    declared::<staking::UnbondingDelegationEntry>();
+    declared::<staking::Redelegation>();
+    declared::<staking::RedelegationEntry>();
+    declared::<staking::RedelegationEntryResponse>();
+    declared::<staking::Commission>();
 }
 
 /// Files sit where the Cosmos SDK and CometBFT keep them, so clients that import one by path
@@ -1102,6 +1513,22 @@ fn files_use_upstream_paths() {
         (
             "cosmos.crypto.secp256k1.PubKey",
             "cosmos/crypto/secp256k1/keys.proto",
+        ),
+        (
+            "cosmos.staking.v1beta1.Query",
+            "cosmos/staking/v1beta1/query.proto",
+        ),
+        (
+            "cosmos.staking.v1beta1.Validator",
+            "cosmos/staking/v1beta1/staking.proto",
+        ),
+        (
+            "cosmos.staking.v1beta1.MsgCreateValidator",
+            "cosmos/staking/v1beta1/tx.proto",
+        ),
+        (
+            "cosmos.crypto.ed25519.PubKey",
+            "cosmos/crypto/ed25519/keys.proto",
         ),
         ("tendermint.types.Block", "tendermint/types/block.proto"),
         ("tendermint.types.Header", "tendermint/types/types.proto"),

@@ -162,8 +162,8 @@ fn not_found_blocks_and_node_info() {
     let (status, body) = net.rest_get("/cosmos/bank/v1beta1/balances/nope");
     assert_eq!((status, body["code"].clone()), (400, json!(3)), "{body}");
 
-    // A route no module serves.
-    let (status, body) = net.rest_get("/cosmos/staking/v1beta1/validators");
+    // A route no module serves (simapp has no distribution module).
+    let (status, body) = net.rest_get("/cosmos/distribution/v1beta1/params");
     assert_eq!(status, 501, "{body}");
     assert_eq!(
         body,
