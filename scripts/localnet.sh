@@ -1,27 +1,69 @@
 #!/usr/bin/env bash
-# A local one-validator chain: CometBFT + depind on 127.0.0.1, in the background.
+# A local chain: CometBFT + depind on 127.0.0.1, in the background. One validator by default;
+# with --validators N (N > 1), N validators made by `depind testnet` (N cometbft + N depind
+# processes, homes <home>/node0 .. node<N-1>).
 #
-#   scripts/localnet.sh            start (initialises on first run), wait for blocks, print endpoints
-#   scripts/localnet.sh stop       stop both processes (state kept)
-#   scripts/localnet.sh reset      stop and delete the chain
-#   scripts/localnet.sh status     print the latest height
+#   scripts/localnet.sh [--validators N]   start (initialises on first run), wait for blocks, print endpoints
+#   scripts/localnet.sh stop               stop every process (state kept)
+#   scripts/localnet.sh reset              stop and delete the chain
+#   scripts/localnet.sh status             print the latest height (of each node)
 #
 # Installs CometBFT (scripts/install-cometbft.sh) and builds depind with cargo when needed.
-# Settings: LOCALNET_HOME (default .localnet), CHAIN_ID (default depin-local-1).
+# Settings: LOCALNET_HOME (default .localnet), CHAIN_ID (default depin-local-1),
+# LOCALNET_PORT (multi-validator only, default 26656): node i uses LOCALNET_PORT+10i (p2p),
+# +1 (RPC), +2 (ABCI), +3 (gRPC), +4 (REST).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 home="${LOCALNET_HOME:-$root/.localnet}"
 chain_id="${CHAIN_ID:-depin-local-1}"
 rpc="127.0.0.1:26657"
-cmd="${1:-start}"
+cmd="start"
+validators=""
+base_port="${LOCALNET_PORT:-26656}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --validators) validators="${2:?--validators takes a number}"; shift 2 ;;
+    --validators=*) validators="${1#*=}"; shift ;;
+    start|stop|reset|status) cmd="$1"; shift ;;
+    *) echo "usage: $0 [start|stop|reset|status] [--validators N]" >&2; exit 2 ;;
+  esac
+done
+# An existing chain keeps the number of validators it was made with (a one-validator home
+# made before the validators file existed counts as 1).
+if [ ! -f "$home/validators" ] && [ -f "$home/config/app.toml" ]; then
+  echo 1 > "$home/validators"
+fi
+if [ -f "$home/validators" ]; then
+  made="$(cat "$home/validators")"
+  if [ -n "$validators" ] && [ "$validators" != "$made" ] && [ "$cmd" = start ]; then
+    echo "$home was made with $made validator(s): scripts/localnet.sh reset first" >&2
+    exit 1
+  fi
+  validators="$made"
+fi
+validators="${validators:-1}"
+case "$validators" in
+  ''|*[!0-9]*|0) echo "--validators must be a positive number" >&2; exit 2 ;;
+esac
+
+# The homes holding pid files: the home itself (one validator) or node0 .. node<N-1>.
+node_homes() {
+  if [ "$validators" = 1 ]; then
+    echo "$home"
+  else
+    for i in $(seq 0 $((validators - 1))); do echo "$home/node$i"; done
+  fi
+}
 
 stop() {
-  for p in cometbft depind; do
-    if [ -f "$home/$p.pid" ]; then
-      kill "$(cat "$home/$p.pid")" 2>/dev/null || true
-      rm -f "$home/$p.pid"
-    fi
+  for h in $(node_homes); do
+    for p in cometbft depind; do
+      if [ -f "$h/$p.pid" ]; then
+        kill "$(cat "$h/$p.pid")" 2>/dev/null || true
+        rm -f "$h/$p.pid"
+      fi
+    done
   done
 }
 
@@ -30,12 +72,27 @@ height() {
     | sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p'
 }
 
+node_rpc() { echo "127.0.0.1:$((base_port + 1 + 10 * $1))"; }
+
+# The height at $rpc, only if our node answers there (not another chain's on the same port).
+our_height() {
+  curl -s "http://$rpc/status" 2>/dev/null | grep -q "\"id\":\"$node0_id\"" && height
+}
+
 case "$cmd" in
   stop) stop; echo "stopped (state kept in $home)"; exit 0 ;;
   reset) stop; rm -rf "$home"; echo "removed $home"; exit 0 ;;
-  status) echo "height: $(height)"; exit 0 ;;
+  status)
+    if [ "$validators" = 1 ]; then
+      echo "height: $(height)"
+    else
+      for i in $(seq 0 $((validators - 1))); do
+        rpc="$(node_rpc "$i")"
+        echo "node$i height: $(height)"
+      done
+    fi
+    exit 0 ;;
   start) ;;
-  *) echo "usage: $0 [start|stop|reset|status]" >&2; exit 2 ;;
 esac
 
 command -v curl >/dev/null || { echo "curl is needed (apt-get install curl)" >&2; exit 1; }
@@ -44,6 +101,67 @@ echo "building depind (cargo build -p depin-simapp)..." >&2
 cargo build -q -p depin-simapp --bin depind
 depind="$root/target/debug/depind"
 
+if [ "$validators" -gt 1 ]; then
+  if [ ! -f "$home/validators" ]; then
+    mkdir -p "$home"
+    "$depind" testnet --validators "$validators" --output-dir "$home" --chain-id "$chain_id" \
+      --starting-port "$base_port" --cometbft "$cometbft" --output json > "$home/testnet.json"
+    echo "$validators" > "$home/validators"
+  fi
+  for h in $(node_homes); do
+    if [ -f "$h/depind.pid" ] && kill -0 "$(cat "$h/depind.pid")" 2>/dev/null; then
+      echo "$(basename "$h") already running"
+      continue
+    fi
+    "$depind" start --home "$h" > "$h/depind.log" 2>&1 &
+    echo $! > "$h/depind.pid"
+  done
+  sleep 0.5
+  for h in $(node_homes); do
+    if [ -f "$h/cometbft.pid" ] && kill -0 "$(cat "$h/cometbft.pid")" 2>/dev/null; then
+      continue
+    fi
+    # config.toml (written by depind testnet) holds each node's ports and peers.
+    "$cometbft" start --home "$h" > "$h/cometbft.log" 2>&1 &
+    echo $! > "$h/cometbft.pid"
+  done
+  rpc="$(node_rpc 0)"
+  node0_id="$("$cometbft" show-node-id --home "$home/node0")"
+  for _ in $(seq 1 90); do
+    h="$(our_height || true)"
+    if [ -n "$h" ] && [ "$h" -ge 2 ]; then break; fi
+    for n in $(node_homes); do
+      for p in depind cometbft; do
+        if ! kill -0 "$(cat "$n/$p.pid")" 2>/dev/null; then
+          echo "$p of $(basename "$n") exited (a port in use? set LOCALNET_PORT); see $n/$p.log" >&2
+          stop
+          exit 1
+        fi
+      done
+    done
+    sleep 1
+  done
+  h="$(our_height || true)"
+  if [ -z "$h" ] || [ "$h" -lt 2 ]; then
+    echo "the chain did not produce blocks; see $home/node*/depind.log and cometbft.log" >&2
+    exit 1
+  fi
+  echo "depin localnet '$chain_id' with $validators validators is producing blocks (height $h)."
+  for i in $(seq 0 $((validators - 1))); do
+    base=$((base_port + 10 * i))
+    echo "  node$i  RPC http://127.0.0.1:$((base + 1))  gRPC 127.0.0.1:$((base + 3))  REST http://127.0.0.1:$((base + 4))  p2p $base  home $home/node$i"
+    echo "         key node$i: $("$depind" keys show "node$i" -a --keyring-backend test --home "$home/node$i")  (mnemonic in $home/node$i/key_seed.json)"
+  done
+  cat <<TXT
+
+Try:
+  $depind query staking validators --node tcp://$rpc --home $home/node0
+  $depind tx staking delegate <depinvaloper1...> 1000000udepin --from node0 --home $home/node0 --node tcp://$rpc --gas auto --wait
+Stop with scripts/localnet.sh stop.
+TXT
+  exit 0
+fi
+
 if [ ! -f "$home/config/app.toml" ]; then
   mkdir -p "$home"
   "$cometbft" init --home "$home" >/dev/null
@@ -51,6 +169,7 @@ if [ ! -f "$home/config/app.toml" ]; then
   "$depind" keys add demo --keyring-backend test --home "$home" --output json > "$home/demo-key.json"
   "$depind" genesis add-account demo 1000000000000udepin --home "$home" >/dev/null
   "$depind" genesis validate --home "$home" >/dev/null
+  echo 1 > "$home/validators"
   # One-second blocks, RPC and P2P on loopback only, every event indexed for tx_search.
   sed -i \
     -e 's/^timeout_commit = .*/timeout_commit = "1s"/' \

@@ -8,13 +8,16 @@ pub mod testing;
 
 use depin_app::address::AddressCodec;
 use depin_app::app::{App, AppBuilder, AppConfig};
-use depin_app::module::{ModuleAccountSpec, BURNER, MINTER};
+use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
+use depin_staking::{StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
 /// The staking denom of the reference chain.
 pub const DENOM: &str = "udepin";
 pub const ADDRESS_PREFIX: &str = "depin";
+/// Validator operator addresses (`depinvaloper1...`), as the staking keeper derives them.
+pub const VALOPER_PREFIX: &str = "depinvaloper";
 
 /// The module accounts of the chain and what each may do.
 pub fn module_accounts() -> Vec<ModuleAccountSpec> {
@@ -22,18 +25,27 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
         ModuleAccountSpec::new(FEE_COLLECTOR, &[]),
         ModuleAccountSpec::new("gov", &[BURNER]),
         ModuleAccountSpec::new("mint", &[MINTER]),
+        // Staked tokens: slashing burns from both pools.
+        ModuleAccountSpec::new(BONDED_POOL, &[BURNER, STAKING]),
+        ModuleAccountSpec::new(NOT_BONDED_POOL, &[BURNER, STAKING]),
     ]
 }
 
-/// Composes the chain: auth, then bank (genesis and block hooks run in this order).
+/// Composes the chain: auth, bank, then staking (genesis and block hooks run in this order;
+/// staking's genesis checks the pools the bank's genesis funded).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
     let codec = AddressCodec::new(&config.address_prefix);
     let accounts = module_accounts();
     let auth = AuthKeeper::new(codec.clone(), &accounts);
-    let bank = BankKeeper::new(codec, auth.clone(), &accounts);
+    let bank = BankKeeper::new(codec.clone(), auth.clone(), &accounts);
+    let staking = StakingKeeper::new(codec, bank.clone());
+    // Slashing (modules/slashing) goes here once it exists: its keeper takes `staking.clone()`,
+    // registers its hooks with `staking.set_hooks(...)`, and its module is added after staking
+    // (its begin block reads the set staking's end block of the previous block produced).
     AppBuilder::new(config)
         .module(AuthModule::new(auth.clone()))
         .module(BankModule::new(bank.clone()))
+        .module(StakingModule::new(staking))
         .ante(AuthAnte::new(auth, bank))
         .build()
 }

@@ -9,6 +9,8 @@ use crate::keyring::{Backend, Keyring};
 
 use super::Context;
 
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum GenesisCmd {
     /// Fund an account in genesis: `depind genesis add-account <address|key-name> 1000udepin`.
@@ -18,8 +20,15 @@ pub enum GenesisCmd {
         #[arg(long, default_value = "test")]
         keyring_backend: String,
     },
-    /// Check that the genesis file starts a chain (every module's genesis imports).
+    /// Check that the genesis file starts a chain (every module's genesis imports); prints the
+    /// validator set InitChain answers.
     Validate,
+    /// Sign a MsgCreateValidator for a funded genesis account with this node's consensus key:
+    /// `depind genesis gentx <key-name> 100000000udepin --chain-id <id> --moniker <m>`.
+    Gentx(super::gentx::GentxArgs),
+    /// Verify the gentxs in <home>/config/gentx/ and write their validators, self delegations
+    /// and pool balance into the genesis file.
+    CollectGentxs(super::gentx::CollectArgs),
 }
 
 pub fn run(ctx: &Context, cmd: GenesisCmd) -> Result<()> {
@@ -30,6 +39,8 @@ pub fn run(ctx: &Context, cmd: GenesisCmd) -> Result<()> {
             keyring_backend,
         } => add_account(ctx, &address_or_key, &coins, &keyring_backend),
         GenesisCmd::Validate => validate(ctx),
+        GenesisCmd::Gentx(a) => super::gentx::gentx(ctx, a),
+        GenesisCmd::CollectGentxs(a) => super::gentx::collect_gentxs(ctx, a),
     }
 }
 
@@ -59,10 +70,22 @@ pub fn resolve_address(ctx: &Context, s: &str, backend: &str) -> Result<String> 
 fn add_account(ctx: &Context, who: &str, coins: &str, backend: &str) -> Result<()> {
     let address = resolve_address(ctx, who, backend)?;
     let coins = depin_app::coins::parse(coins).map_err(|e| anyhow!(e.message))?;
+    add_genesis_account(&ctx.home, &address, &coins)?;
+    ctx.print(&json!({ "address": address, "coins": depin_app::coins::format(&coins) }));
+    Ok(())
+}
+
+/// Funds `address` with `coins` in `home`'s genesis file (creating its auth account).
+pub fn add_genesis_account(
+    home: &std::path::Path,
+    address: &str,
+    coins: &[depin_app::coins::Coin],
+) -> Result<()> {
+    let address = address.to_string();
     if coins.is_empty() {
         bail!("give at least one coin, e.g. 1000000udepin");
     }
-    let path = genesis_path(&ctx.home);
+    let path = genesis_path(home);
     let mut genesis = read_json(&path)?;
     let state = genesis
         .get_mut("app_state")
@@ -96,20 +119,18 @@ fn add_account(ctx: &Context, who: &str, coins: &str, backend: &str) -> Result<(
     }
     match bank.balances.iter_mut().find(|b| b.address == address) {
         Some(b) => {
-            b.coins = depin_app::coins::add(&b.coins, &coins).map_err(|e| anyhow!(e.message))?
+            b.coins = depin_app::coins::add(&b.coins, coins).map_err(|e| anyhow!(e.message))?
         }
         None => bank.balances.push(depin_bank::genesis::Balance {
             address: address.clone(),
-            coins: coins.clone(),
+            coins: coins.to_vec(),
         }),
     }
     // Supply is computed from the balances at InitChain.
     bank.supply.clear();
     state.insert("auth".into(), serde_json::to_value(auth)?);
     state.insert("bank".into(), serde_json::to_value(bank)?);
-    write_json(&path, &genesis)?;
-    ctx.print(&json!({ "address": address, "coins": depin_app::coins::format(&coins) }));
-    Ok(())
+    write_json(&path, &genesis)
 }
 
 fn validate(ctx: &Context) -> Result<()> {
@@ -119,24 +140,84 @@ fn validate(ctx: &Context) -> Result<()> {
         .get("chain_id")
         .and_then(Value::as_str)
         .ok_or_else(|| anyhow!("{} has no chain_id", path.display()))?;
+    let (hash, validators) = validate_genesis(&genesis)
+        .map_err(|e| anyhow!("{} does not start a chain: {e}", path.display()))?;
+    let from_file = genesis
+        .get("validators")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if validators.is_empty() && from_file == 0 {
+        bail!(
+            "{} has no validators: neither CometBFT's `validators` nor staking gentxs              (depind genesis gentx + collect-gentxs)",
+            path.display()
+        );
+    }
+    ctx.print(&json!({
+        "valid": true,
+        "chain_id": chain_id,
+        "genesis_app_hash": hex::encode_upper(hash),
+        "validators": validators,
+    }));
+    Ok(())
+}
+
+/// Runs InitChain on a scratch store with the genesis file's chain id, time and app state.
+/// Returns the genesis app hash and the validator set the app answers (empty: CometBFT's
+/// `validators` from the file stay), each as `{"pub_key": <base64 ed25519>, "power": "<n>"}`.
+pub fn validate_genesis(genesis: &Value) -> Result<([u8; 32], Vec<Value>)> {
+    use base64::Engine;
+    let chain_id = genesis
+        .get("chain_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("no chain_id"))?;
     let app_state = genesis.get("app_state").cloned().unwrap_or(Value::Null);
+    let time = genesis
+        .get("genesis_time")
+        .and_then(Value::as_str)
+        .and_then(|t| tendermint::Time::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            let nanos = t.unix_timestamp_nanos();
+            tendermint_proto::google::protobuf::Timestamp {
+                seconds: (nanos.div_euclid(1_000_000_000)) as i64,
+                nanos: (nanos.rem_euclid(1_000_000_000)) as i32,
+            }
+        });
+    let req = tendermint_proto::v0_38::abci::RequestInitChain {
+        time,
+        chain_id: chain_id.to_string(),
+        consensus_params: None,
+        validators: Vec::new(),
+        app_state_bytes: serde_json::to_vec(&app_state)?.into(),
+        initial_height: 1,
+    };
     let dir = tempfile_dir()?;
-    let mut chain = depin_app::driver::InProcess::open(
+    let result = depin_app::driver::InProcess::open(
         std::sync::Arc::new(crate::default_app()),
         &dir,
         Default::default(),
     )
-    .map_err(|e| anyhow!(e))?;
-    let result = chain.init_chain(chain_id, &app_state);
-    drop(chain);
+    .and_then(|mut chain| chain.node_mut().try_init_chain(&req));
     let _ = std::fs::remove_dir_all(&dir);
-    let hash = result.map_err(|e| anyhow!("{} does not start a chain: {e}", path.display()))?;
-    ctx.print(&json!({ "valid": true, "chain_id": chain_id, "genesis_app_hash": hex::encode_upper(hash) }));
-    Ok(())
+    let (hash, updates) = result.map_err(|e| anyhow!(e))?;
+    let validators = updates
+        .iter()
+        .map(|u| {
+            let key = match u.pub_key.as_ref().and_then(|k| k.sum.as_ref()) {
+                Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(k)) => {
+                    base64::engine::general_purpose::STANDARD.encode(k)
+                }
+                _ => String::new(),
+            };
+            json!({ "pub_key": key, "power": u.power.to_string() })
+        })
+        .collect();
+    Ok((hash, validators))
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("depind-validate-{}", std::process::id()));
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("depind-validate-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

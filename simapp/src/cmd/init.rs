@@ -33,19 +33,36 @@ pub fn default_app_state() -> Value {
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<()> {
-    if args.chain_id.trim().is_empty() || args.chain_id.len() > 50 {
+    let path = init_home(&ctx.home, &args.chain_id, args.overwrite)?;
+    ctx.print(&json!({
+        "moniker": args.moniker,
+        "chain_id": args.chain_id,
+        "home": ctx.home.display().to_string(),
+        "genesis": path.display().to_string(),
+    }));
+    Ok(())
+}
+
+/// Writes `home`'s app.toml and the app state and chain id of its genesis file; returns the
+/// genesis file's path.
+pub fn init_home(
+    home: &std::path::Path,
+    chain_id: &str,
+    overwrite: bool,
+) -> Result<std::path::PathBuf> {
+    if chain_id.trim().is_empty() || chain_id.len() > 50 {
         bail!("--chain-id must be 1 to 50 characters (e.g. depin-local-1)");
     }
-    std::fs::create_dir_all(ctx.home.join("config"))?;
-    let toml_path = app_toml_path(&ctx.home);
-    if toml_path.exists() && !args.overwrite {
+    std::fs::create_dir_all(home.join("config"))?;
+    let toml_path = app_toml_path(home);
+    if toml_path.exists() && !overwrite {
         bail!(
             "{} exists: this home is already initialised (pass --overwrite to start over)",
             toml_path.display()
         );
     }
-    AppToml::default().save(&ctx.home)?;
-    let path = genesis_path(&ctx.home);
+    AppToml::default().save(home)?;
+    let path = genesis_path(home);
     let mut genesis = if path.exists() {
         read_json(&path)?
     } else {
@@ -59,14 +76,8 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<()> {
     let Some(obj) = genesis.as_object_mut() else {
         bail!("{} is not a JSON object", path.display());
     };
-    obj.insert("chain_id".into(), json!(args.chain_id));
+    obj.insert("chain_id".into(), json!(chain_id));
     obj.insert("app_state".into(), default_app_state());
     write_json(&path, &genesis)?;
-    ctx.print(&json!({
-        "moniker": args.moniker,
-        "chain_id": args.chain_id,
-        "home": ctx.home.display().to_string(),
-        "genesis": path.display().to_string(),
-    }));
-    Ok(())
+    Ok(path)
 }

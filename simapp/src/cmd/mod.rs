@@ -3,10 +3,13 @@
 pub mod client;
 pub mod export;
 pub mod genesis;
+pub mod gentx;
 pub mod init;
 pub mod keys;
 pub mod query;
+pub mod staking;
 pub mod start;
+pub mod testnet;
 pub mod tx;
 
 use std::path::PathBuf;
@@ -139,6 +142,8 @@ enum Command {
     Query(query::QueryCmd),
     /// Export the current state as a genesis file (stop the node first).
     Export(export::ExportArgs),
+    /// Write N ready validator homes (depind + CometBFT) for a localnet on 127.0.0.1.
+    Testnet(testnet::TestnetArgs),
 }
 
 /// Runs depind with the process arguments; exits non-zero with the error on failure.
@@ -156,9 +161,20 @@ pub fn main() {
         Command::Tx(c) => tx::run(&ctx, c),
         Command::Query(c) => query::run(&ctx, c),
         Command::Export(a) => export::run(&ctx, a),
+        Command::Testnet(a) => testnet::run(&ctx, a),
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every subcommand (unique argument names, ...).
+    #[test]
+    fn the_cli_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

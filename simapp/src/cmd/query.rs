@@ -29,6 +29,9 @@ pub enum QueryCmd {
     Bank(BankQuery),
     #[command(subcommand)]
     Auth(AuthQuery),
+    /// Validators, delegations, unbondings, redelegations, pools, params.
+    #[command(subcommand)]
+    Staking(super::staking::StakingQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -98,7 +101,7 @@ fn coins_json(coins: &[Coin]) -> Value {
         .collect::<Vec<_>>())
 }
 
-fn page_json(p: Option<PageResponse>) -> Value {
+pub fn page_json(p: Option<PageResponse>) -> Value {
     let p = p.unwrap_or_default();
     json!({
         "next_key": if p.next_key.is_empty() { Value::Null } else { json!(base64_encode(&p.next_key)) },
@@ -111,7 +114,7 @@ fn base64_encode(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-fn ask<Req: Message, Resp: Message + Default>(
+pub fn ask<Req: Message, Resp: Message + Default>(
     flags: &QueryFlags,
     path: &str,
     req: Req,
@@ -158,6 +161,7 @@ pub fn account_json(any: &cosmrs::Any) -> Result<Value> {
 
 pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
     let out = match cmd {
+        QueryCmd::Staking(c) => super::staking::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

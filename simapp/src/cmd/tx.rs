@@ -16,11 +16,16 @@ use crate::testing::{sign, FeeSpec, SignerData, TestKey};
 use super::client::{tx_json, NodeClient};
 use super::Context;
 
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum TxCmd {
     /// Bank transactions.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Staking transactions: validators and delegations.
+    #[command(subcommand)]
+    Staking(super::staking::StakingTx),
 }
 
 #[derive(Subcommand)]
@@ -78,6 +83,7 @@ pub struct TxFlags {
 
 pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
     match cmd {
+        TxCmd::Staking(c) => super::staking::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
@@ -100,7 +106,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
     }
 }
 
-fn load_key(ctx: &Context, name: &str, backend: &str) -> Result<TestKey> {
+pub fn load_key(ctx: &Context, name: &str, backend: &str) -> Result<TestKey> {
     let keyring = Keyring::open(
         &ctx.home,
         Backend::parse(backend)?,
@@ -110,7 +116,7 @@ fn load_key(ctx: &Context, name: &str, backend: &str) -> Result<TestKey> {
     Ok(TestKey::from_key(keyring.signing_key(name)?))
 }
 
-fn chain_id(ctx: &Context, flags: &TxFlags) -> Result<String> {
+pub fn chain_id(ctx: &Context, flags: &TxFlags) -> Result<String> {
     if let Some(c) = &flags.chain_id {
         return Ok(c.clone());
     }
