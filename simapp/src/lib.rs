@@ -11,6 +11,7 @@ use depin_app::app::{App, AppBuilder, AppConfig};
 use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
+use depin_slashing::{MultiHooks, SlashingKeeper, SlashingModule};
 use depin_staking::{StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
 /// The staking denom of the reference chain.
@@ -31,21 +32,26 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
     ]
 }
 
-/// Composes the chain: auth, bank, then staking (genesis and block hooks run in this order;
-/// staking's genesis checks the pools the bank's genesis funded).
+/// Composes the chain: auth, bank, staking, then slashing (genesis and block hooks run in this
+/// order; staking's genesis checks the pools the bank's genesis funded).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
     let codec = AddressCodec::new(&config.address_prefix);
     let accounts = module_accounts();
     let auth = AuthKeeper::new(codec.clone(), &accounts);
     let bank = BankKeeper::new(codec.clone(), auth.clone(), &accounts);
-    let staking = StakingKeeper::new(codec, bank.clone());
-    // Slashing (modules/slashing) goes here once it exists: its keeper takes `staking.clone()`,
-    // registers its hooks with `staking.set_hooks(...)`, and its module is added after staking
-    // (its begin block reads the set staking's end block of the previous block produced).
+    let staking = StakingKeeper::new(codec.clone(), bank.clone());
+    let slashing = SlashingKeeper::new(codec, staking.clone());
+    // Staking calls its hooks once; the fan-out leaves room for the rewards module's.
+    staking
+        .set_hooks(MultiHooks::new().with(slashing.hooks()))
+        .map_err(|e| e.to_string())?;
+    // Slashing comes after staking: its begin block reads the votes on the set staking's end
+    // block produced.
     AppBuilder::new(config)
         .module(AuthModule::new(auth.clone()))
         .module(BankModule::new(bank.clone()))
         .module(StakingModule::new(staking))
+        .module(SlashingModule::new(slashing))
         .ante(AuthAnte::new(auth, bank))
         .build()
 }

@@ -156,3 +156,26 @@ pub fn send_tx(
     )
     .unwrap_or_else(|e| panic!("signing a test tx: {e}"))
 }
+
+/// A base port with `count` consecutive ports free on 127.0.0.1, for test nodes. They lie below
+/// the kernel's ephemeral range (32768 and up on Linux), so no outgoing connection is handed
+/// one of them while a test node is down and restarting; each process starts at its own offset
+/// and each call takes a new block, so concurrent tests do not collide.
+pub fn reserve_ports(count: u16) -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    let count32 = u32::from(count.max(1));
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    for _ in 0..2_000 {
+        let offset = NEXT.fetch_add(count32, Ordering::Relaxed);
+        let base = LOW + (start + offset) % (SPAN - count32);
+        let free = (base..base + count32)
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p as u16)).is_ok());
+        if free {
+            return base as u16;
+        }
+    }
+    panic!("no {count} consecutive free ports below 32768 on 127.0.0.1");
+}

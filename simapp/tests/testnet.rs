@@ -211,21 +211,7 @@ impl Drop for Processes {
 
 /// A base port with `count` free ports above it on 127.0.0.1.
 fn free_port_range(count: u16) -> u16 {
-    for _ in 0..50 {
-        let base = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        if base.checked_add(count).is_none_or(|top| top > 65_000) {
-            continue;
-        }
-        let free =
-            (base..base + count).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
-        if free {
-            return base;
-        }
-    }
-    panic!("no range of {count} free ports");
+    depin_simapp::testing::reserve_ports(count)
 }
 
 /// GET of a CometBFT RPC path, as JSON.

@@ -2,7 +2,6 @@
 //! processes on free 127.0.0.1 ports in a temporary home, with funded test accounts, and
 //! helpers to sign, broadcast, wait and query (CometBFT RPC, ABCI query, gRPC).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
@@ -40,13 +39,6 @@ pub fn cometbft() -> &'static Path {
     })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
 pub struct Ports {
     pub rpc: u16,
     pub p2p: u16,
@@ -75,16 +67,17 @@ impl Net {
         let dir = tempfile::tempdir().expect("temp dir");
         let home = dir.path().join("node");
         let keys: Vec<TestKey> = (1..=accounts as u64).map(TestKey::from_seed).collect();
+        let base = depin_simapp::testing::reserve_ports(5);
         let mut net = Net {
             _dir: dir,
             home,
             depind_bin: PathBuf::from(depind),
             ports: Ports {
-                rpc: free_port(),
-                p2p: free_port(),
-                abci: free_port(),
-                grpc: free_port(),
-                api: free_port(),
+                rpc: base,
+                p2p: base + 1,
+                abci: base + 2,
+                grpc: base + 3,
+                api: base + 4,
             },
             keys,
             depind: None,
