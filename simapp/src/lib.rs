@@ -11,8 +11,8 @@ use depin_app::app::{App, AppBuilder, AppConfig};
 use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
-use depin_slashing::{MultiHooks, SlashingKeeper, SlashingModule};
-use depin_staking::{StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
+use depin_slashing::{SlashingKeeper, SlashingModule};
+use depin_staking::{MultiHooks, StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
 /// The staking denom of the reference chain.
 pub const DENOM: &str = "udepin";

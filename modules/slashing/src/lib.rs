@@ -25,7 +25,7 @@ use depin_app::module::{decode_msg, Module};
 pub use error::SlashingError;
 pub use genesis::GenesisState;
 pub use infractions::VALIDATOR_UPDATE_DELAY;
-pub use keeper::{MultiHooks, SlashingHooks, SlashingKeeper, SlashingStaking, StakedValidator};
+pub use keeper::{SlashingHooks, SlashingKeeper, SlashingStaking, StakedValidator};
 pub use params::Params;
 pub use state::{BlockTime, SigningInfo, FOREVER};
 

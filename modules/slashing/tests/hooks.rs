@@ -7,7 +7,7 @@ use depin_app::error::{AppError, AppResult};
 use depin_app::store::{GasMeter, Store, StoreConfig, WorkingSet};
 use depin_slashing::keeper::SlashingHooks;
 use depin_slashing::state::{SigningInfo, PREFIX, SIGNING_INFOS};
-use depin_slashing::MultiHooks;
+use depin_staking::MultiHooks;
 use depin_staking::StakingHooks;
 
 /// Records the calls it gets; fails them when `fail` is set.

@@ -463,3 +463,111 @@ pub(crate) fn add_seconds(t: Timestamp, seconds: u64) -> AppResult<Timestamp> {
         .map(Timestamp::from_nanos)
         .ok_or_else(|| StakingError::Overflow("completion time".into()).into())
 }
+
+/// Several modules' staking hooks behind the one `StakingKeeper::set_hooks` takes: each call
+/// goes to every member in the order they were added; the first error stops it.
+///
+/// ```text
+/// staking.set_hooks(MultiHooks::new().with(slashing.hooks()).with(rewards.hooks()))?;
+/// ```
+#[derive(Default)]
+pub struct MultiHooks(Vec<Box<dyn StakingHooks>>);
+
+impl MultiHooks {
+    pub fn new() -> Self {
+        MultiHooks(Vec::new())
+    }
+
+    pub fn with(mut self, hooks: impl StakingHooks) -> Self {
+        self.0.push(Box::new(hooks));
+        self
+    }
+}
+
+impl StakingHooks for MultiHooks {
+    fn after_validator_created(&self, ctx: &mut Ctx<'_, '_>, operator: &[u8]) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.after_validator_created(ctx, operator))
+    }
+    fn after_validator_bonded(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        consensus: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.after_validator_bonded(ctx, consensus, operator))
+    }
+    fn after_validator_begin_unbonding(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        consensus: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.after_validator_begin_unbonding(ctx, consensus, operator))
+    }
+    fn after_validator_removed(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        consensus: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.after_validator_removed(ctx, consensus, operator))
+    }
+    fn before_delegation_created(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        delegator: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_delegation_created(ctx, delegator, operator))
+    }
+    fn before_delegation_shares_modified(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        delegator: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_delegation_shares_modified(ctx, delegator, operator))
+    }
+    fn before_delegation_removed(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        delegator: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_delegation_removed(ctx, delegator, operator))
+    }
+    fn after_delegation_modified(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        delegator: &[u8],
+        operator: &[u8],
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.after_delegation_modified(ctx, delegator, operator))
+    }
+    fn before_validator_slashed(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        operator: &[u8],
+        fraction: Decimal256,
+    ) -> AppResult<()> {
+        self.0
+            .iter()
+            .try_for_each(|h| h.before_validator_slashed(ctx, operator, fraction))
+    }
+}

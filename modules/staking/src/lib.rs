@@ -28,7 +28,9 @@ use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 pub use error::StakingError;
 pub use genesis::GenesisState;
-pub use keeper::{NoHooks, StakingBank, StakingHooks, StakingKeeper, BONDED_POOL, NOT_BONDED_POOL};
+pub use keeper::{
+    MultiHooks, NoHooks, StakingBank, StakingHooks, StakingKeeper, BONDED_POOL, NOT_BONDED_POOL,
+};
 pub use params::Params;
 pub use types::{BondStatus, Validator, POWER_REDUCTION};
 
