@@ -154,6 +154,25 @@ impl AppBuilder {
     }
 }
 
+/// A transaction that passed the stateless checks: decoded, messages routed and valid, and
+/// its signers in order.
+pub struct CheckedTx {
+    pub tx: DecodedTx,
+    pub signers: Vec<Vec<u8>>,
+    /// The encoded size, which the ante step charges gas for.
+    pub size: usize,
+}
+
+impl CheckedTx {
+    fn context(&self) -> TxContext<'_> {
+        TxContext {
+            tx: &self.tx,
+            size: self.size,
+            signers: &self.signers,
+        }
+    }
+}
+
 /// Keys the framework keeps for itself (chain id, consensus limits).
 pub const APP_PREFIX: &[u8] = b"app/";
 pub(crate) const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
@@ -408,29 +427,47 @@ impl App {
             })
     }
 
-    /// The signature checks of `bytes` as far as `ws` tells (for parallel pre-verification).
-    pub fn signature_checks(&self, ws: &mut WorkingSet, env: &Env, bytes: &[u8]) -> Vec<SigCheck> {
-        let Ok((tx, signers)) = self.check_stateless(bytes) else {
-            return Vec::new();
-        };
+    /// Decodes `bytes` and runs the stateless checks once, for callers that need the result
+    /// twice (FinalizeBlock: signatures collected for parallel verification, then execution).
+    pub fn check(&self, bytes: &[u8]) -> AppResult<CheckedTx> {
+        let (tx, signers) = self.check_stateless(bytes)?;
+        Ok(CheckedTx {
+            tx,
+            signers,
+            size: bytes.len(),
+        })
+    }
+
+    /// The signature checks of `checked` as far as `ws` tells (for parallel pre-verification).
+    pub fn signature_checks(
+        &self,
+        ws: &mut WorkingSet,
+        env: &Env,
+        checked: &CheckedTx,
+    ) -> Vec<SigCheck> {
         let mut branch = ws.branch(Arc::new(GasMeter::infinite()));
         let mut ctx = Ctx::new(&mut branch, env);
-        let txc = TxContext {
-            tx: &tx,
-            size: bytes.len(),
-            signers: &signers,
-        };
-        self.ante.signature_checks(&mut ctx, &txc)
+        self.ante.signature_checks(&mut ctx, &checked.context())
     }
 
     /// Runs one transaction on `state`. The ante step's writes are kept when it succeeds;
     /// the messages' writes only if all of them succeed within the gas limit. In CheckTx
     /// modes the messages are not executed (as in the Cosmos SDK).
     pub fn run_tx(&self, state: &mut dyn KvWrite, env: &Env, bytes: &[u8]) -> TxOutcome {
-        let (tx, signers) = match self.check_stateless(bytes) {
-            Ok(v) => v,
-            Err(e) => return TxOutcome::failed(e, 0, 0, Vec::new()),
-        };
+        match self.check(bytes) {
+            Ok(checked) => self.run_checked(state, env, &checked),
+            Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
+        }
+    }
+
+    /// [`App::run_tx`] for a transaction that already passed [`App::check`].
+    pub fn run_checked(
+        &self,
+        state: &mut dyn KvWrite,
+        env: &Env,
+        checked: &CheckedTx,
+    ) -> TxOutcome {
+        let (tx, signers) = (&checked.tx, &checked.signers);
         let gas_wanted = tx.auth_info.fee.as_ref().map_or(0, |f| f.gas_limit);
         let limit = if env.mode == ExecMode::Simulate {
             self.config.simulate_gas_limit
@@ -455,11 +492,7 @@ impl App {
             return TxOutcome::failed(e, gas_wanted, 0, Vec::new());
         }
         let gas = Arc::new(GasMeter::new(limit, self.config.gas));
-        let txc = TxContext {
-            tx: &tx,
-            size: bytes.len(),
-            signers: &signers,
-        };
+        let txc = checked.context();
 
         // Ante: its writes stay even if the messages fail.
         let ante_events = {

@@ -13,8 +13,9 @@ use tendermint_proto::v0_38::abci::{
     self as abci, response_offer_snapshot, response_process_proposal,
 };
 
-use crate::app::{App, MAX_BLOCK_GAS_KEY};
+use crate::app::{App, CheckedTx, MAX_BLOCK_GAS_KEY};
 use crate::context::{Env, ExecMode, GasPrice, SigCache};
+use crate::error::AppResult;
 use crate::module::SigCheck;
 use crate::query::QueryService;
 use crate::store::{
@@ -350,9 +351,10 @@ impl Node {
 
     /// Verifies the block's signatures on all cores before the transactions run in order;
     /// the ante step then finds them in the signature cache.
-    fn preverify(&self, ws: &mut WorkingSet, env: &Env, txs: &[Bytes]) {
+    fn preverify(&self, ws: &mut WorkingSet, env: &Env, txs: &[AppResult<CheckedTx>]) {
         let checks: Vec<SigCheck> = txs
             .iter()
+            .filter_map(|tx| tx.as_ref().ok())
             .flat_map(|tx| self.app.signature_checks(ws, env, tx))
             .collect();
         if checks.len() < 2 {
@@ -410,10 +412,17 @@ impl Node {
             .map(|e| e.to_abci())
             .collect();
         env.mode = ExecMode::Finalize;
-        self.preverify(&mut ws, &env, &req.txs);
+        // Each tx is decoded and checked once, for both the signature pre-pass and execution.
+        let checked: Vec<AppResult<CheckedTx>> =
+            req.txs.iter().map(|tx| self.app.check(tx)).collect();
+        self.preverify(&mut ws, &env, &checked);
         let mut tx_results = Vec::with_capacity(req.txs.len());
-        for tx in &req.txs {
-            let out = self.app.run_tx(&mut ws, &env, tx);
+        for (tx, checked) in req.txs.iter().zip(&checked) {
+            let out = match checked {
+                Ok(c) => self.app.run_checked(&mut ws, &env, c),
+                // Refused without state: run_tx reports the same error in full.
+                Err(_) => self.app.run_tx(&mut ws, &env, tx),
+            };
             tx_results.push(abci::ExecTxResult {
                 code: out.code,
                 data: out.data.into(),

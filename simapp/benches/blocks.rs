@@ -211,8 +211,12 @@ fn phases(fx: &Fixture) -> Phases {
     app.begin_block(&mut ws, &env).expect("begin block");
     env.mode = ExecMode::Finalize;
     let t = Instant::now();
-    let checks: Vec<SigCheck> = fx
+    let checked: Vec<_> = fx
         .txs
+        .iter()
+        .map(|tx| app.check(tx).expect("a valid tx"))
+        .collect();
+    let checks: Vec<SigCheck> = checked
         .iter()
         .flat_map(|tx| app.signature_checks(&mut ws, &env, tx))
         .collect();
@@ -236,8 +240,8 @@ fn phases(fx: &Fixture) -> Phases {
     p.verify = t.elapsed();
 
     let t = Instant::now();
-    for (i, tx) in fx.txs.iter().enumerate() {
-        let out = app.run_tx(&mut ws, &env, tx);
+    for (i, tx) in checked.iter().enumerate() {
+        let out = app.run_checked(&mut ws, &env, tx);
         assert_eq!(out.code, 0, "phases: tx {i} failed: {}", out.log);
     }
     env.mode = ExecMode::Block;
