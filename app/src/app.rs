@@ -13,7 +13,7 @@ use crate::address::AddressCodec;
 use crate::context::{Ctx, Env, Event, ExecMode};
 use crate::error::{sdk, AppError, AppResult};
 use crate::module::{AnteHandler, Module, SigCheck, TxContext};
-use crate::store::{Branch, GasConfig, GasMeter, KvWrite, WorkingSet};
+use crate::store::{Branch, GasConfig, GasMeter, KvRead, KvWrite, WorkingSet};
 use crate::tx::{decode, DecodedTx};
 
 /// Limits of the transaction pipeline that are part of consensus (every node must agree).
@@ -177,6 +177,32 @@ impl CheckedTx {
 pub const APP_PREFIX: &[u8] = b"app/";
 pub(crate) const CHAIN_ID_KEY: &[u8] = b"app/chain_id";
 pub(crate) const MAX_BLOCK_GAS_KEY: &[u8] = b"app/max_block_gas";
+/// The time of the latest block (genesis time before block 1): seconds (i64) then
+/// nanoseconds (u32), big-endian. CheckTx, simulation and queries run at this time, so that
+/// time-gated rules (jail release, unbonding, deadlines) judge them as the next block would
+/// rather than at the Unix epoch.
+pub(crate) const BLOCK_TIME_KEY: &[u8] = b"app/block_time";
+
+/// Records `env`'s block time under [`BLOCK_TIME_KEY`].
+pub(crate) fn record_block_time(kv: &mut impl KvWrite, env: &Env) {
+    let mut bytes = env.time_seconds.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&env.time_nanos.to_be_bytes());
+    kv.absorb([(BLOCK_TIME_KEY.to_vec(), Some(bytes))].into());
+}
+
+/// Sets `env`'s time to the recorded block time (left as it is when none is recorded).
+pub(crate) fn recorded_block_time(kv: &impl KvRead, env: &mut Env) {
+    let Some(bytes) = kv.get(BLOCK_TIME_KEY) else {
+        return;
+    };
+    if let (Ok(s), Ok(n)) = (
+        <[u8; 8]>::try_from(bytes.get(..8).unwrap_or_default()),
+        <[u8; 4]>::try_from(bytes.get(8..).unwrap_or_default()),
+    ) {
+        env.time_seconds = i64::from_be_bytes(s);
+        env.time_nanos = u32::from_be_bytes(n);
+    }
+}
 
 /// The composed application. Shared (`Arc`) by the ABCI driver, the query server and tests.
 pub struct App {

@@ -57,6 +57,17 @@ impl InProcess {
         &self.chain_id
     }
 
+    /// The time of the last block (or of InitChain), seconds since the Unix epoch.
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    /// Sets the clock to `seconds`: a following InitChain runs at that time, and each block
+    /// comes [`BLOCK_SECONDS`] after the previous one.
+    pub fn set_time(&mut self, seconds: i64) {
+        self.time = seconds;
+    }
+
     /// InitChain with `app_state` (the genesis file's `app_state`); returns the genesis app
     /// hash. The genesis writes are committed with the first block.
     pub fn init_chain(

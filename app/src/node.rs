@@ -13,7 +13,7 @@ use tendermint_proto::v0_38::abci::{
     self as abci, response_offer_snapshot, response_process_proposal,
 };
 
-use crate::app::{App, CheckedTx, MAX_BLOCK_GAS_KEY};
+use crate::app::{record_block_time, recorded_block_time, App, CheckedTx, MAX_BLOCK_GAS_KEY};
 use crate::context::{Env, ExecMode, GasPrice, SigCache};
 use crate::error::AppResult;
 use crate::module::SigCheck;
@@ -220,6 +220,7 @@ impl Node {
             env.time_nanos = u32::try_from(t.nanos).unwrap_or(0);
         }
         let mut ws = store.working_set().map_err(|e| e.to_string())?;
+        record_block_time(&mut ws, &env);
         let validators = self
             .app
             .init_genesis(&mut ws, &env, &app_state)
@@ -256,10 +257,11 @@ impl Node {
             ExecMode::Check
         };
         let height = self.store().version() + 1;
-        let env = self.env(height, mode);
+        let mut env = self.env(height, mode);
         let Some(state) = self.check_state.as_mut() else {
             fatal("CheckTx", "no mempool state")
         };
+        recorded_block_time(state, &mut env);
         let out = self.app.run_tx(state, &env, &req.tx);
         abci::ResponseCheckTx {
             code: out.code,
@@ -404,6 +406,7 @@ impl Node {
                 .working_set()
                 .unwrap_or_else(|e| fatal("FinalizeBlock", e)),
         };
+        record_block_time(&mut ws, &env);
         let mut events: Vec<abci::Event> = self
             .app
             .begin_block(&mut ws, &env)

@@ -11,7 +11,7 @@ use prost::Message;
 use tendermint_proto::v0_38::abci;
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
 
-use crate::app::{App, CHAIN_ID_KEY};
+use crate::app::{recorded_block_time, App, CHAIN_ID_KEY};
 use crate::context::{Env, ExecMode};
 use crate::error::{sdk, AppError, AppResult};
 use crate::node::SharedStore;
@@ -104,7 +104,8 @@ impl QueryService {
         }
         let view = store.view(version).map_err(AppError::from)?;
         let mut ws = WorkingSet::new(view);
-        let env = Env::new(&self.chain_id(), version, ExecMode::Query);
+        let mut env = Env::new(&self.chain_id(), version, ExecMode::Query);
+        recorded_block_time(&ws, &mut env);
         let out = self.app.query(&mut ws, &env, path, data)?;
         Ok((out, version))
     }
@@ -123,7 +124,8 @@ impl QueryService {
         let store = self.store();
         let view = store.latest_view().map_err(AppError::from)?;
         let mut ws = WorkingSet::new(view);
-        let env = Env::new(&self.chain_id(), store.version() + 1, ExecMode::Simulate);
+        let mut env = Env::new(&self.chain_id(), store.version() + 1, ExecMode::Simulate);
+        recorded_block_time(&ws, &mut env);
         let out = self.app.run_tx(&mut ws, &env, &req.tx_bytes);
         if !out.is_ok() {
             return Err(AppError::new(&out.codespace, out.code, out.log));

@@ -7,6 +7,7 @@ use common::*;
 use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::slashing::v1beta1 as spb;
 use depin_slashing::FOREVER;
+use prost::Message;
 
 /// Validators 0 and 1 with 10 M each (power 10).
 fn two_validators() -> Chain {
@@ -91,6 +92,24 @@ fn downtime_jails_slashes_and_unjail_waits_for_the_jail_time() {
     chain.fails(1, vec![chain.msg_unjail(1)], "slashing", 4);
     assert_eq!(chain.time() + 5, jailed_until);
     chain.offline.clear();
+    // Simulation (and so `--gas auto`) judges at the last block's time, the earliest the next
+    // block can have: refused now, accepted once a block at jailed_until is committed.
+    let simulate = |chain: &Chain| {
+        let tx = chain.signed(1, vec![chain.msg_unjail(1)]);
+        let req = cosmrs::proto::cosmos::tx::v1beta1::SimulateRequest {
+            tx_bytes: tx,
+            ..Default::default()
+        };
+        chain
+            .driver
+            .query(depin_app::query::SIMULATE_PATH, req.encode_to_vec())
+    };
+    let r = simulate(&chain);
+    assert_eq!((r.codespace.as_str(), r.code), ("slashing", 4), "{}", r.log);
+    chain.block();
+    assert_eq!(chain.time(), jailed_until);
+    let r = simulate(&chain);
+    assert_eq!(r.code, 0, "{}", r.log);
     let block = chain.ok(1, vec![chain.msg_unjail(1)]);
     assert!(!chain.validator(1).jailed);
     assert!(block.validator_updates.contains(&update(1, 9)));
