@@ -30,6 +30,7 @@ use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
 use cosmos_sdk_proto::cosmos::crypto::ed25519;
 use cosmos_sdk_proto::cosmos::crypto::multisig::v1beta1::CompactBitArray;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
+use cosmos_sdk_proto::cosmos::slashing::v1beta1 as slashing;
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as staking;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
@@ -793,6 +794,43 @@ fn msg_update_staking_params() -> staking::MsgUpdateParams {
     }
 }
 
+fn slashing_params() -> slashing::Params {
+    slashing::Params {
+        signed_blocks_window: -100,
+        min_signed_per_window: raw(40),
+        downtime_jail_duration: Some(Duration {
+            seconds: -600,
+            nanos: -3,
+        }),
+        slash_fraction_double_sign: raw(41),
+        slash_fraction_downtime: raw(42),
+    }
+}
+
+fn signing_info() -> slashing::ValidatorSigningInfo {
+    slashing::ValidatorSigningInfo {
+        address: "depinvalcons1validator".into(),
+        start_height: -10,
+        index_offset: -4,
+        jailed_until: Some(time()),
+        tombstoned: true,
+        missed_blocks_counter: -2,
+    }
+}
+
+fn msg_unjail() -> slashing::MsgUnjail {
+    slashing::MsgUnjail {
+        validator_addr: "depinvaloper1operator".into(),
+    }
+}
+
+fn msg_update_slashing_params() -> slashing::MsgUpdateParams {
+    slashing::MsgUpdateParams {
+        authority: "depin1gov".into(),
+        params: Some(slashing_params()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cases
 
@@ -1161,6 +1199,71 @@ fn staking_messages_match_the_cosmos_sdk() {
 }
 
 #[test]
+fn slashing_messages_match_the_cosmos_sdk() {
+    check(slashing_params());
+    check(signing_info());
+    check(slashing::QueryParamsRequest {});
+    check(slashing::QueryParamsResponse {
+        params: Some(slashing_params()),
+    });
+    check(slashing::QuerySigningInfoRequest {
+        cons_address: "depinvalcons1validator".into(),
+    });
+    check(slashing::QuerySigningInfoResponse {
+        val_signing_info: Some(signing_info()),
+    });
+    check(slashing::QuerySigningInfosRequest {
+        pagination: Some(page_request()),
+    });
+    check(slashing::QuerySigningInfosResponse {
+        info: vec![signing_info(), signing_info()],
+        pagination: Some(page_response()),
+    });
+    check(msg_unjail());
+    check(slashing::MsgUnjailResponse {});
+    check(msg_update_slashing_params());
+    check(slashing::MsgUpdateParamsResponse {});
+    check(slashing::GenesisState {
+        params: Some(slashing_params()),
+        signing_infos: vec![slashing::SigningInfo {
+            address: "depinvalcons1validator".into(),
+            validator_signing_info: Some(signing_info()),
+        }],
+        missed_blocks: vec![slashing::ValidatorMissedBlocks {
+            address: "depinvalcons1validator".into(),
+            missed_blocks: vec![
+                slashing::MissedBlock {
+                    index: -7,
+                    missed: true,
+                },
+                slashing::MissedBlock {
+                    index: -8,
+                    missed: true,
+                },
+            ],
+        }],
+    });
+
+    // As a transaction carries them, and as a block result answers them.
+    check(tx::TxBody {
+        messages: vec![any(&msg_unjail()), any(&msg_update_slashing_params())],
+        memo: "unjail".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&signing_info())],
+        non_critical_extension_options: vec![any(&slashing_params())],
+    });
+    check(abci::Result {
+        data: raw(43),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&slashing::MsgUnjailResponse {}),
+            any(&slashing::MsgUpdateParamsResponse {}),
+        ],
+    });
+}
+
+#[test]
 fn tendermint_messages_match_cometbft_and_the_cosmos_sdk() {
     check_as("tendermint.types.Block", block());
     check_as("tendermint.types.Header", header());
@@ -1413,6 +1516,22 @@ fn every_served_method_is_declared() {
         "{q} declares a method the staking module does not serve"
     );
 
+    let q = "cosmos.slashing.v1beta1.Query";
+    method::<slashing::QueryParamsRequest, slashing::QueryParamsResponse>(q, "Params");
+    method::<slashing::QuerySigningInfoRequest, slashing::QuerySigningInfoResponse>(
+        q,
+        "SigningInfo",
+    );
+    method::<slashing::QuerySigningInfosRequest, slashing::QuerySigningInfosResponse>(
+        q,
+        "SigningInfos",
+    );
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(3),
+        "{q} declares a method the slashing module does not serve"
+    );
+
     use depin_proto::depin::app::v1 as app;
     method::<app::VersionRequest, app::VersionResponse>("depin.app.v1.Query", "Version");
 }
@@ -1465,6 +1584,9 @@ fn nested_cosmos_types_have_upstream_names() {
     declared::<staking::RedelegationEntry>();
     declared::<staking::RedelegationEntryResponse>();
     declared::<staking::Commission>();
+    declared::<slashing::SigningInfo>();
+    declared::<slashing::ValidatorMissedBlocks>();
+    declared::<slashing::MissedBlock>();
 }
 
 /// Files sit where the Cosmos SDK and CometBFT keep them, so clients that import one by path
@@ -1525,6 +1647,22 @@ fn files_use_upstream_paths() {
         (
             "cosmos.staking.v1beta1.MsgCreateValidator",
             "cosmos/staking/v1beta1/tx.proto",
+        ),
+        (
+            "cosmos.slashing.v1beta1.Query",
+            "cosmos/slashing/v1beta1/query.proto",
+        ),
+        (
+            "cosmos.slashing.v1beta1.ValidatorSigningInfo",
+            "cosmos/slashing/v1beta1/slashing.proto",
+        ),
+        (
+            "cosmos.slashing.v1beta1.MsgUnjail",
+            "cosmos/slashing/v1beta1/tx.proto",
+        ),
+        (
+            "cosmos.slashing.v1beta1.GenesisState",
+            "cosmos/slashing/v1beta1/genesis.proto",
         ),
         (
             "cosmos.crypto.ed25519.PubKey",

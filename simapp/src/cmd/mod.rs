@@ -7,6 +7,7 @@ pub mod gentx;
 pub mod init;
 pub mod keys;
 pub mod query;
+pub mod slashing;
 pub mod staking;
 pub mod start;
 pub mod testnet;

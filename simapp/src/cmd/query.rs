@@ -32,6 +32,9 @@ pub enum QueryCmd {
     /// Validators, delegations, unbondings, redelegations, pools, params.
     #[command(subcommand)]
     Staking(super::staking::StakingQuery),
+    /// Validators' signing infos (liveness, jail, tombstone) and the slashing params.
+    #[command(subcommand)]
+    Slashing(super::slashing::SlashingQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -101,6 +104,25 @@ fn coins_json(coins: &[Coin]) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// The first page of up to `limit` items, with the total counted (as the Cosmos CLI asks).
+pub fn page(limit: u64) -> Option<PageRequest> {
+    Some(PageRequest {
+        limit,
+        count_total: true,
+        ..Default::default()
+    })
+}
+
+/// A protobuf timestamp in RFC 3339 (null when absent or out of range).
+pub fn time_text(t: Option<&tendermint_proto::google::protobuf::Timestamp>) -> Value {
+    match t {
+        Some(t) => tendermint::Time::from_unix_timestamp(t.seconds, t.nanos.max(0) as u32)
+            .map(|t| json!(t.to_rfc3339()))
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    }
+}
+
 pub fn page_json(p: Option<PageResponse>) -> Value {
     let p = p.unwrap_or_default();
     json!({
@@ -162,6 +184,7 @@ pub fn account_json(any: &cosmrs::Any) -> Result<Value> {
 pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
     let out = match cmd {
         QueryCmd::Staking(c) => super::staking::run_query(c)?,
+        QueryCmd::Slashing(c) => super::slashing::run_query(ctx, c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

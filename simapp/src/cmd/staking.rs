@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _, Result};
 use base64::Engine;
 use clap::{Args, Subcommand};
-use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use cosmrs::Any;
@@ -17,7 +16,7 @@ use serde_json::{json, Value};
 use depin_app::address::AddressCodec;
 use depin_staking::msgs;
 
-use super::query::{ask, page_json, QueryFlags};
+use super::query::{ask, page, page_json, time_text, QueryFlags};
 use super::tx::{broadcast, load_key, TxFlags};
 use super::Context;
 
@@ -242,7 +241,7 @@ pub fn dec_proto(s: &str, what: &str) -> Result<String> {
 }
 
 /// The protobuf form of a LegacyDec → "0.100000000000000000".
-fn dec_text(s: &str) -> String {
+pub fn dec_text(s: &str) -> String {
     depin_staking::dec::from_proto(s, "decimal")
         .map(depin_staking::dec::fmt)
         .unwrap_or_else(|_| s.to_string())
@@ -479,15 +478,6 @@ pub fn run_tx(ctx: &Context, cmd: StakingTx) -> Result<()> {
     }
 }
 
-fn time_text(t: Option<&tendermint_proto::google::protobuf::Timestamp>) -> Value {
-    match t {
-        Some(t) => tendermint::Time::from_unix_timestamp(t.seconds, t.nanos.max(0) as u32)
-            .map(|t| json!(t.to_rfc3339()))
-            .unwrap_or(Value::Null),
-        None => Value::Null,
-    }
-}
-
 fn coin_json(c: Option<&ProtoCoin>) -> Value {
     match c {
         Some(c) => json!({ "denom": c.denom, "amount": c.amount }),
@@ -582,14 +572,6 @@ fn redelegation_json(r: &pb::RedelegationResponse) -> Value {
                 "balance": e.balance,
             })
         }).collect::<Vec<_>>(),
-    })
-}
-
-fn page(limit: u64) -> Option<PageRequest> {
-    Some(PageRequest {
-        limit,
-        count_total: true,
-        ..Default::default()
     })
 }
 

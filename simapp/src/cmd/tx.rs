@@ -26,6 +26,9 @@ pub enum TxCmd {
     /// Staking transactions: validators and delegations.
     #[command(subcommand)]
     Staking(super::staking::StakingTx),
+    /// Slashing transactions: unjail a validator.
+    #[command(subcommand)]
+    Slashing(super::slashing::SlashingTx),
 }
 
 #[derive(Subcommand)]
@@ -84,6 +87,7 @@ pub struct TxFlags {
 pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
     match cmd {
         TxCmd::Staking(c) => super::staking::run_tx(ctx, c),
+        TxCmd::Slashing(c) => super::slashing::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
