@@ -1,6 +1,9 @@
 //! A harness for end-to-end tests: a one-validator chain of real `cometbft` and `depind`
 //! processes on free 127.0.0.1 ports in a temporary home, with funded test accounts, and
-//! helpers to sign, broadcast, wait and query (CometBFT RPC, ABCI query, gRPC).
+//! helpers to sign, broadcast, wait and query (CometBFT RPC, ABCI query, gRPC); and
+//! [`localnet::Localnet`], a multi-validator network of such processes.
+
+pub mod localnet;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -300,14 +303,7 @@ impl Net {
 
     /// The tail of both logs, for failure messages.
     pub fn logs(&self) -> String {
-        let mut out = String::new();
-        for name in ["depind.log", "cometbft.log"] {
-            let text = std::fs::read_to_string(self.home.join(name)).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-            out.push_str(&format!("--- {name}\n{tail}\n"));
-        }
-        out
+        localnet::tail_logs("", &self.home)
     }
 
     /// ABCI query through CometBFT RPC: (code, value, log).
@@ -435,7 +431,7 @@ impl Drop for Net {
     }
 }
 
-fn wait_for_port(port: u16, timeout: Duration) {
+pub(crate) fn wait_for_port(port: u16, timeout: Duration) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if start.elapsed() > timeout {

@@ -3,7 +3,9 @@
 //! app.toml, a funded key `node<i>` (keyring-backend test; mnemonic in `key_seed.json`), and a
 //! gentx; the gentxs are collected into one genesis copied to every node. CometBFT's
 //! config.toml is set for loopback (distinct ports, persistent peers, duplicate IPs allowed,
-//! non-strict address book) and fast blocks.
+//! non-strict address book) and fast blocks. `--full-nodes K` adds homes node<N>..node<N+K-1>
+//! that share the genesis and peers, with funded keys but no gentx: nodes that can join the
+//! validator set later through MsgCreateValidator.
 //!
 //! Ports of node i, from `--starting-port P` (default 26656) in steps of 10: p2p P+10i,
 //! CometBFT RPC P+10i+1, ABCI P+10i+2, gRPC P+10i+3, REST P+10i+4.
@@ -25,6 +27,11 @@ pub struct TestnetArgs {
     /// How many validators (and homes).
     #[arg(long, default_value_t = 4)]
     pub validators: usize,
+    /// Homes for nodes that follow the chain without being bonded at genesis: node<N> ..
+    /// Their keys are funded, so they can become validators later with
+    /// `depind tx staking create-validator`.
+    #[arg(long, default_value_t = 0)]
+    pub full_nodes: usize,
     /// Where to write node0 .. node<N-1>.
     #[arg(long)]
     pub output_dir: PathBuf,
@@ -136,7 +143,11 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
         bail!("--validators must be at least 1");
     }
     std::fs::create_dir_all(&args.output_dir)?;
-    let homes: Vec<PathBuf> = (0..args.validators)
+    let total = args
+        .validators
+        .checked_add(args.full_nodes)
+        .ok_or_else(|| anyhow!("too many nodes"))?;
+    let homes: Vec<PathBuf> = (0..total)
         .map(|i| args.output_dir.join(format!("node{i}")))
         .collect();
     for h in &homes {
@@ -151,7 +162,7 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
     let gentx_dir = args.output_dir.join("gentxs");
     std::fs::create_dir_all(&gentx_dir)?;
 
-    // Per node: CometBFT's files, depind's, a funded key and a gentx.
+    // Per node: CometBFT's files, depind's, a funded key and (validators) a gentx.
     let mut nodes = Vec::new();
     for (i, home) in homes.iter().enumerate() {
         let ports = NodePorts::of(args.starting_port, i)?;
@@ -165,40 +176,39 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
             &json!({ "name": moniker, "address": info.address, "secret": mnemonic }),
         )?;
         super::genesis::add_genesis_account(home, &info.address, &funds)?;
-        let node_ctx = Context {
-            home: home.clone(),
-            output: Output::Json,
-        };
-        let (_, file) = write_gentx(
-            &node_ctx,
-            &GentxArgs {
-                key_name: moniker.clone(),
-                amount: args.stake.clone(),
-                chain_id: Some(args.chain_id.clone()),
-                validator: ValidatorFlags {
-                    moniker: Some(moniker.clone()),
-                    identity: String::new(),
-                    website: String::new(),
-                    security_contact: String::new(),
-                    details: String::new(),
-                    commission_rate: "0.1".into(),
-                    commission_max_rate: "0.2".into(),
-                    commission_max_change_rate: "0.01".into(),
-                    min_self_delegation: "1".into(),
-                    pubkey: None,
+        let valoper = if i < args.validators {
+            let node_ctx = Context {
+                home: home.clone(),
+                output: Output::Json,
+            };
+            let (_, file) = write_gentx(
+                &node_ctx,
+                &GentxArgs {
+                    key_name: moniker.clone(),
+                    amount: args.stake.clone(),
+                    chain_id: Some(args.chain_id.clone()),
+                    validator: ValidatorFlags {
+                        moniker: Some(moniker.clone()),
+                        identity: String::new(),
+                        website: String::new(),
+                        security_contact: String::new(),
+                        details: String::new(),
+                        commission_rate: "0.1".into(),
+                        commission_max_rate: "0.2".into(),
+                        commission_max_change_rate: "0.01".into(),
+                        min_self_delegation: "1".into(),
+                        pubkey: None,
+                    },
+                    keyring_backend: "test".into(),
+                    output_document: Some(gentx_dir.join(format!("gentx-{moniker}.json"))),
                 },
-                keyring_backend: "test".into(),
-                output_document: Some(gentx_dir.join(format!("gentx-{moniker}.json"))),
-            },
-        )?;
+            )?;
+            file.validator_address
+        } else {
+            super::staking::valoper_of(&info.address)?
+        };
         let node_id = run_cometbft(&args.cometbft, &["show-node-id"], home)?;
-        nodes.push((
-            home.clone(),
-            ports,
-            info.address,
-            file.validator_address,
-            node_id,
-        ));
+        nodes.push((home.clone(), ports, info.address, valoper, node_id));
     }
 
     // One genesis: node0's, with every node's account, then every gentx.
@@ -268,8 +278,13 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
         app.api.address = format!("127.0.0.1:{}", ports.api);
         app.rpc.address = format!("http://127.0.0.1:{}", ports.rpc);
         app.save(home)?;
+        let role = if i < args.validators {
+            "validator"
+        } else {
+            "full node, would-be validator"
+        };
         eprintln!(
-            "node{i}: {} validator {valoper} (key node{i} = {address}) node id {node_id}; \
+            "node{i}: {} {role} {valoper} (key node{i} = {address}) node id {node_id}; \
              rpc 127.0.0.1:{} p2p {} abci {} grpc {} api {}",
             home.display(),
             ports.rpc,
@@ -282,8 +297,9 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
     ctx.print(&json!({
         "chain_id": args.chain_id,
         "output_dir": args.output_dir.display().to_string(),
-        "nodes": nodes.iter().map(|(home, p, address, valoper, id)| json!({
+        "nodes": nodes.iter().enumerate().map(|(i, (home, p, address, valoper, id))| json!({
             "home": home.display().to_string(),
+            "bonded_at_genesis": i < args.validators,
             "node_id": id,
             "key_address": address,
             "validator_address": valoper,
