@@ -533,6 +533,11 @@ impl StakingModule {
         Ok(())
     }
 
+    /// The state as the genesis of a chain that starts again at height 1 (a "zero-height"
+    /// export, as the Cosmos SDK's `export --for-zero-height`): every height in it (entries'
+    /// creation heights, validators' unbonding heights) is reset to 0, since the old chain's
+    /// heights would lie in the new chain's future, where a slash for an infraction at a lower
+    /// height would wrongly reach entries that predate it.
     pub(crate) fn export(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<GenesisState> {
         let keeper = &self.keeper;
         let operators = keeper.operator_codec().clone();
@@ -541,7 +546,10 @@ impl StakingModule {
         let validators = keeper
             .all_validators(ctx)?
             .iter()
-            .map(|v| GenesisValidator::from_validator(v, &operators))
+            .map(|v| GenesisValidator {
+                unbonding_height: 0,
+                ..GenesisValidator::from_validator(v, &operators)
+            })
             .collect();
         let store = ctx.storage(PREFIX);
         let delegations = DELEGATIONS
@@ -564,7 +572,9 @@ impl StakingModule {
                         .entries
                         .iter()
                         .map(|e| GenesisUnbondingEntry {
-                            creation_height: e.creation_height,
+                            // Zero-height: the new chain starts at 1, so
+                            // every entry predates any infraction on it.
+                            creation_height: 0,
                             completion_time: e.completion_time,
                             initial_balance: e.initial_balance,
                             balance: e.balance,
@@ -586,7 +596,9 @@ impl StakingModule {
                         .entries
                         .iter()
                         .map(|e| GenesisRedelegationEntry {
-                            creation_height: e.creation_height,
+                            // Zero-height: the new chain starts at 1, so
+                            // every entry predates any infraction on it.
+                            creation_height: 0,
                             completion_time: e.completion_time,
                             initial_balance: e.initial_balance,
                             shares_dst: e.shares_dst,

@@ -609,6 +609,15 @@ fn export_then_import_reproduces_the_state() {
         exported["staking"]["validators"].as_array().unwrap().len(),
         3
     );
+    // Zero-height: the entries were made at later heights of the old chain; the new one starts
+    // at 1, so they are exported at height 0 (before any infraction it can see).
+    let staking = &exported["staking"];
+    let ubd = &staking["unbonding_delegations"][0]["entries"][0];
+    let red = &staking["redelegations"][0]["entries"][0];
+    assert_eq!(
+        (&ubd["creation_height"], &red["creation_height"]),
+        (&"0".into(), &"0".into())
+    );
 
     let (imported, validators) = Chain::with_state(test_keys(4), &exported);
     // The whole bonded set goes to CometBFT, with the powers it last got.
