@@ -3,7 +3,8 @@
 //! packages. The `cosmos.*` and `tendermint.*` declarations only feed the descriptor set:
 //! their Rust types come from cosmos-sdk-proto and tendermint-proto. `google/api` declares the
 //! `google.api.http` method option; `encode_file_descriptor_set` keeps such options, so the
-//! REST gateway (depin_app::rest) reads each method's route from the descriptors.
+//! REST gateway (depin_app::rest) reads each method's route from the descriptors; likewise
+//! `cosmos_proto/` declares the `cosmos_proto.scalar` field option that marks decimals.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
 
     let mut files = Vec::new();
-    for dir in ["cosmos", "depin", "google", "tendermint"] {
+    for dir in ["cosmos", "cosmos_proto", "depin", "google", "tendermint"] {
         println!("cargo:rerun-if-changed={dir}");
         proto_files(&root.join(dir), &mut files);
     }
@@ -36,9 +37,9 @@ fn main() {
     )
     .expect("writing the descriptor set");
 
-    let mut ours = compiler.file_descriptor_set();
-    ours.file
-        .retain(|f| f.package().split('.').next() == Some("depin"));
+    // Every file goes to prost-build, so that it knows the messages our fields refer to; code
+    // comes out for the `depin.*` packages only, since every other package is extern.
+    let all = compiler.file_descriptor_set();
     prost_build::Config::new()
         .enable_type_names()
         .include_file("_includes.rs")
@@ -57,7 +58,10 @@ fn main() {
             ".google.protobuf.Duration",
             "::tendermint_proto::google::protobuf::Duration",
         )
-        .compile_fds(ours)
+        // Options only: no message of ours refers to these.
+        .extern_path(".google.api", "::depin_proto_unused::google::api")
+        .extern_path(".cosmos_proto", "::depin_proto_unused::cosmos_proto")
+        .compile_fds(all)
         .expect("generating Rust for the depin packages");
 }
 

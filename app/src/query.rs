@@ -245,9 +245,15 @@ pub fn page_start<'a, K: cw_storage_plus::PrimaryKey<'a>>(
         .map(|p| cw_storage_plus::Bound::InclusiveRaw(p.key.clone()))
 }
 
+/// The page size when a request gives no limit (the Cosmos SDK's `DefaultLimit`).
+pub const DEFAULT_PAGE_LIMIT: u64 = 100;
+
 /// Pages through `items` as the Cosmos SDK does: `items` are in key order with their raw store
 /// keys and already start at `page.key` when one is given; `offset` items are skipped, then
-/// `limit` (default 100) are returned with the next page's key and, when asked, the total.
+/// `limit` are returned with the next page's key. Without a limit (no pagination, or
+/// `limit` 0) the page holds up to [`DEFAULT_PAGE_LIMIT`] items and the total is counted, as
+/// when `count_total` is set. As in the Cosmos SDK, a page that starts at a `key` never
+/// counts the total (`count_total` is for offset paging): it would only count from there.
 pub fn paginate<T>(
     items: impl Iterator<Item = AppResult<(Vec<u8>, T)>>,
     page: Option<&PageRequest>,
@@ -260,23 +266,26 @@ pub fn paginate<T>(
             "pagination: set either key or offset, not both",
         ));
     }
-    let limit = if page.limit == 0 { 100 } else { page.limit } as usize;
+    let (limit, count_total) = match page.limit {
+        0 => (DEFAULT_PAGE_LIMIT, true),
+        n => (n, page.count_total),
+    };
+    let count_total = count_total && page.key.is_empty();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut next_key = Vec::new();
     let mut total = 0u64;
-    let mut seen = 0u64;
     for entry in items {
         let (key, item) = entry?;
         total += 1;
-        if seen < page.offset {
-            seen += 1;
+        if total <= page.offset {
             continue;
         }
         if out.len() < limit {
             out.push(item);
         } else if next_key.is_empty() {
             next_key = key;
-            if !page.count_total {
+            if !count_total {
                 break;
             }
         }
@@ -285,7 +294,128 @@ pub fn paginate<T>(
         out,
         PageResponse {
             next_key,
-            total: if page.count_total { total } else { 0 },
+            total: if count_total { total } else { 0 },
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` items keyed by their index (one byte each), as a store range yields them.
+    fn items(n: u8) -> impl Iterator<Item = AppResult<(Vec<u8>, u8)>> {
+        (0..n).map(|i| Ok((vec![i], i)))
+    }
+
+    fn page(limit: u64, count_total: bool) -> PageRequest {
+        PageRequest {
+            limit,
+            count_total,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn no_pagination_counts_the_total() {
+        let (got, resp) = paginate(items(5), None).unwrap();
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        assert_eq!(resp.total, 5);
+        assert!(resp.next_key.is_empty());
+
+        // Past the default limit: the first 100, the key of the 101st, and all counted.
+        let (got, resp) = paginate(items(150), None).unwrap();
+        assert_eq!(got.len(), 100);
+        assert_eq!((resp.next_key, resp.total), (vec![100], 150));
+    }
+
+    #[test]
+    fn limit_zero_counts_the_total_without_count_total() {
+        let (got, resp) = paginate(items(3), Some(&page(0, false))).unwrap();
+        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(resp.total, 3);
+
+        let (got, resp) = paginate(items(120), Some(&page(0, false))).unwrap();
+        assert_eq!(got.len(), 100);
+        assert_eq!((resp.next_key, resp.total), (vec![100], 120));
+    }
+
+    #[test]
+    fn an_explicit_limit_counts_only_when_asked() {
+        let (got, resp) = paginate(items(5), Some(&page(2, false))).unwrap();
+        assert_eq!(got, [0, 1]);
+        assert_eq!((resp.next_key, resp.total), (vec![2], 0));
+
+        let (got, resp) = paginate(items(5), Some(&page(2, true))).unwrap();
+        assert_eq!(got, [0, 1]);
+        assert_eq!((resp.next_key, resp.total), (vec![2], 5));
+
+        // The last page has no next key.
+        let (got, resp) = paginate(items(2), Some(&page(2, false))).unwrap();
+        assert_eq!(got, [0, 1]);
+        assert_eq!((resp.next_key, resp.total), (vec![], 0));
+    }
+
+    #[test]
+    fn offsets_skip_items_and_still_count_them() {
+        let req = PageRequest {
+            offset: 2,
+            limit: 2,
+            count_total: true,
+            ..Default::default()
+        };
+        let (got, resp) = paginate(items(5), Some(&req)).unwrap();
+        assert_eq!(got, [2, 3]);
+        assert_eq!((resp.next_key, resp.total), (vec![4], 5));
+
+        let req = PageRequest {
+            offset: 4,
+            ..Default::default()
+        };
+        let (got, resp) = paginate(items(5), Some(&req)).unwrap();
+        assert_eq!(got, [4]);
+        assert_eq!((resp.next_key, resp.total), (vec![], 5));
+
+        // An offset past the end: nothing, but the total.
+        let req = PageRequest {
+            offset: 9,
+            limit: 3,
+            count_total: true,
+            ..Default::default()
+        };
+        let (got, resp) = paginate(items(5), Some(&req)).unwrap();
+        assert!(got.is_empty());
+        assert_eq!((resp.next_key, resp.total), (vec![], 5));
+    }
+
+    #[test]
+    fn a_key_page_continues_without_a_total() {
+        // The caller's range starts at the key: items 3.. here.
+        let req = PageRequest {
+            key: vec![3],
+            limit: 0,
+            count_total: true,
+            ..Default::default()
+        };
+        let (got, resp) = paginate(items(6).skip(3), Some(&req)).unwrap();
+        assert_eq!(got, [3, 4, 5]);
+        assert_eq!((resp.next_key, resp.total), (vec![], 0));
+
+        let req = PageRequest {
+            key: vec![1],
+            limit: 2,
+            count_total: true,
+            ..Default::default()
+        };
+        let (got, resp) = paginate(items(6).skip(1), Some(&req)).unwrap();
+        assert_eq!(got, [1, 2]);
+        assert_eq!((resp.next_key, resp.total), (vec![3], 0));
+
+        let req = PageRequest {
+            key: vec![1],
+            offset: 1,
+            ..Default::default()
+        };
+        assert!(paginate(items(6), Some(&req)).is_err());
+    }
 }

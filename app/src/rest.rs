@@ -7,7 +7,10 @@
 //! JSON is written as the Cosmos SDK's grpc-gateway writes it (Keplr and explorers parse it
 //! that way): proto field names, every field present (unset messages as `null`, empty bytes as
 //! `null`, empty lists as `[]`), 64-bit integers as strings, bytes as base64, enums by name,
-//! `Any` as `{"@type": <type URL>, ...fields of the packed message}`. Errors are
+//! `Any` as `{"@type": <type URL>, ...fields of the packed message}`, and the fields annotated
+//! `(cosmos_proto.scalar) = "cosmos.Dec"` (a LegacyDec: on the wire the integer of its 10^-18
+//! units, as a string or as the bytes of that text) as decimals with 18 places
+//! (`"0.100000000000000000"`), read back from any decimal text. Errors are
 //! `{"code": <gRPC code>, "message": ..., "details": []}` with the HTTP status grpc-gateway
 //! gives that code.
 
@@ -42,6 +45,15 @@ pub const DEFAULT_ADDRESS: &str = "127.0.0.1:1317";
 
 /// The `google.api.http` method option (google/api/annotations.proto).
 const HTTP_RULE_EXTENSION: &str = "google.api.http";
+
+/// The `cosmos_proto.scalar` field option (cosmos_proto/cosmos.proto).
+const SCALAR_EXTENSION: &str = "cosmos_proto.scalar";
+
+/// The scalar of a LegacyDec field.
+const DEC_SCALAR: &str = "cosmos.Dec";
+
+/// The places of a LegacyDec: its wire integer counts 10^-18 units.
+const DEC_PLACES: usize = 18;
 
 /// The largest request body accepted (a signed transaction in base64 is far smaller).
 const MAX_BODY: usize = 4 << 20;
@@ -505,12 +517,78 @@ async fn answer(
 }
 
 fn from_json(desc: MessageDescriptor, bytes: &[u8]) -> Result<DynamicMessage, Status> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let message =
-        DynamicMessage::deserialize_with_options(desc, &mut de, &DeserializeOptions::new())
-            .and_then(|m| de.end().map(|_| m))
-            .map_err(|e| Status::invalid_argument(format!("the request body: {e}")))?;
-    Ok(message)
+    let invalid = |e: String| Status::invalid_argument(format!("the request body: {e}"));
+    let mut json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    decimals_to_wire(&desc, &mut json).map_err(invalid)?;
+    DynamicMessage::deserialize_with_options(desc, json, &DeserializeOptions::new())
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// Rewrites the decimal fields of `json` (a message `desc` in JSON) from their text
+/// ("0.5") to what the JSON mapping reads as their wire value: the integer of 10^-18 units
+/// as a string, or base64 of that text for a `bytes` field.
+fn decimals_to_wire(desc: &MessageDescriptor, json: &mut serde_json::Value) -> Result<(), String> {
+    let serde_json::Value::Object(fields) = json else {
+        return Ok(());
+    };
+    // The fields of a packed message sit beside "@type" (a well-known type's under "value").
+    let desc = if desc.full_name() == "google.protobuf.Any" {
+        let packed = fields
+            .get("@type")
+            .and_then(|t| t.as_str())
+            .and_then(|url| url.rsplit('/').next())
+            .and_then(|name| desc.parent_pool().get_message_by_name(name));
+        match packed {
+            Some(m) if !m.full_name().starts_with("google.protobuf.") => m,
+            _ => return Ok(()),
+        }
+    } else {
+        desc.clone()
+    };
+    for (name, value) in fields.iter_mut() {
+        let Some(field) = find_field(&desc, name) else {
+            continue;
+        };
+        if is_decimal(&field) {
+            let items: Vec<&mut serde_json::Value> = match value {
+                serde_json::Value::Array(items) => items.iter_mut().collect(),
+                single => vec![single],
+            };
+            for item in items {
+                let serde_json::Value::String(text) = item else {
+                    continue;
+                };
+                let atomics = dec_atomics(text)
+                    .ok_or_else(|| format!("{name}: {text:?} is not a decimal"))?;
+                *text = match field.kind() {
+                    Kind::Bytes => base64::engine::general_purpose::STANDARD.encode(atomics),
+                    _ => atomics,
+                };
+            }
+            continue;
+        }
+        let Kind::Message(inner) = field.kind() else {
+            continue;
+        };
+        match value {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    decimals_to_wire(&inner, item)?;
+                }
+            }
+            serde_json::Value::Object(entries) if field.is_map() => {
+                let value_field = inner.map_entry_value_field();
+                if let Kind::Message(m) = value_field.kind() {
+                    for item in entries.values_mut() {
+                        decimals_to_wire(&m, item)?;
+                    }
+                }
+            }
+            other => decimals_to_wire(&inner, other)?,
+        }
+    }
+    Ok(())
 }
 
 /// Walks `path` (dotted field names) into `message`, creating the messages on the way, and
@@ -550,8 +628,17 @@ fn set_param(message: &mut DynamicMessage, path: &str, text: &str) -> Result<(),
                 "{path}: map fields cannot be set from the URL"
             )));
         }
-        let value = parse_value(&field.kind(), text)
-            .map_err(|e| Status::invalid_argument(format!("{path}={text:?}: {e}")))?;
+        let value = if is_decimal(field) {
+            dec_atomics(text)
+                .map(|atomics| match field.kind() {
+                    Kind::Bytes => Value::Bytes(atomics.into_bytes().into()),
+                    _ => Value::String(atomics),
+                })
+                .ok_or_else(|| "not a decimal".to_string())
+        } else {
+            parse_value(&field.kind(), text)
+        }
+        .map_err(|e| Status::invalid_argument(format!("{path}={text:?}: {e}")))?;
         if field.is_list() {
             if let Value::List(items) = m.get_field_mut(field) {
                 items.push(value);
@@ -824,6 +911,19 @@ impl Serialize for FieldJson<'_> {
             Value::U64(n) => s.collect_str(n),
             Value::F32(f) => float(s, f64::from(*f)),
             Value::F64(f) => float(s, *f),
+            // An empty decimal is a nil LegacyDec (a nullable one left unset): Go writes null.
+            Value::String(t) if is_decimal(self.field) => match dec_text(t) {
+                Some(text) => s.serialize_str(&text),
+                None if t.is_empty() => s.serialize_none(),
+                None => s.serialize_str(t),
+            },
+            Value::Bytes(b) if is_decimal(self.field) => {
+                match std::str::from_utf8(b).ok().and_then(dec_text) {
+                    Some(text) => s.serialize_str(&text),
+                    None if b.is_empty() => s.serialize_none(),
+                    None => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+                }
+            }
             Value::String(t) => s.serialize_str(t),
             // Go writes a nil byte slice (what decoding an absent field gives) as null.
             Value::Bytes(b) if b.is_empty() && !self.in_list => s.serialize_none(),
@@ -841,6 +941,58 @@ impl Serialize for FieldJson<'_> {
             Value::List(_) => s.serialize_none(),
         }
     }
+}
+
+/// Whether `field` holds a LegacyDec: annotated `(cosmos_proto.scalar) = "cosmos.Dec"`.
+fn is_decimal(field: &FieldDescriptor) -> bool {
+    if !matches!(field.kind(), Kind::String | Kind::Bytes) {
+        return false;
+    }
+    let Some(scalar) = field.parent_pool().get_extension_by_name(SCALAR_EXTENSION) else {
+        return false;
+    };
+    let options = field.options();
+    options.has_extension(&scalar) && options.get_extension(&scalar).as_str() == Some(DEC_SCALAR)
+}
+
+/// A LegacyDec's text from its wire integer of 10^-18 units: "100000000000000000" is
+/// "0.100000000000000000". `None` when `atomics` is not an integer.
+fn dec_text(atomics: &str) -> Option<String> {
+    let (sign, digits) = match atomics.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", atomics),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = digits.trim_start_matches('0');
+    let padded = format!("{digits:0>width$}", width = DEC_PLACES + 1);
+    let (int, frac) = padded.split_at(padded.len() - DEC_PLACES);
+    let sign = if digits.is_empty() { "" } else { sign };
+    Some(format!("{sign}{int}.{frac}"))
+}
+
+/// A LegacyDec's wire integer of 10^-18 units from its text ("0.5", "12", "-1.25"), which has
+/// at most 18 places, as the Cosmos SDK reads it. `None` when `text` is not such a decimal.
+fn dec_atomics(text: &str) -> Option<String> {
+    let (sign, number) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > DEC_PLACES {
+        return None;
+    }
+    if number.contains('.') && frac.is_empty() {
+        return None;
+    }
+    let joined = format!("{int}{frac:0<width$}", width = DEC_PLACES);
+    let joined = joined.trim_start_matches('0');
+    Some(match joined {
+        "" => "0".to_string(),
+        n => format!("{sign}{n}"),
+    })
 }
 
 fn float<S: Serializer>(s: S, f: f64) -> Result<S::Ok, S::Error> {
@@ -946,6 +1098,178 @@ mod tests {
             json_of("cosmos.auth.v1beta1.QueryAccountResponse", &resp),
             r#"{"account":{"@type":"/other.v1.Account","value":"AQID"}}"#
         );
+    }
+
+    #[test]
+    fn decimals_print_with_18_places() {
+        assert_eq!(
+            dec_text("100000000000000000").unwrap(),
+            "0.100000000000000000"
+        );
+        assert_eq!(dec_text("0").unwrap(), "0.000000000000000000");
+        assert_eq!(
+            dec_text("12500000000000000000").unwrap(),
+            "12.500000000000000000"
+        );
+        assert_eq!(dec_text("1").unwrap(), "0.000000000000000001");
+        assert_eq!(dec_text("-5").unwrap(), "-0.000000000000000005");
+        assert_eq!(dec_text("-0").unwrap(), "0.000000000000000000");
+        assert_eq!(dec_text("007").unwrap(), "0.000000000000000007");
+        for bad in ["", "-", "0.1", "1e3", " 1", "+1"] {
+            assert_eq!(dec_text(bad), None, "{bad:?}");
+        }
+
+        assert_eq!(dec_atomics("0.1").unwrap(), "100000000000000000");
+        assert_eq!(
+            dec_atomics("0.100000000000000000").unwrap(),
+            "100000000000000000"
+        );
+        assert_eq!(dec_atomics("12").unwrap(), "12000000000000000000");
+        assert_eq!(dec_atomics("0").unwrap(), "0");
+        assert_eq!(dec_atomics("-1.25").unwrap(), "-1250000000000000000");
+        assert_eq!(dec_atomics("0.000000000000000001").unwrap(), "1");
+        for bad in [
+            "",
+            "1.",
+            ".5",
+            "0.0000000000000000001",
+            "1e3",
+            "abc",
+            "1.2.3",
+            "--1",
+        ] {
+            assert_eq!(dec_atomics(bad), None, "{bad:?}");
+        }
+        for atomics in [
+            "0",
+            "1",
+            "100000000000000000",
+            "123456789012345678901234567890",
+        ] {
+            assert_eq!(dec_atomics(&dec_text(atomics).unwrap()).unwrap(), atomics);
+        }
+    }
+
+    #[test]
+    fn annotated_decimals_are_written_as_decimals() {
+        use cosmrs::proto::cosmos::slashing::v1beta1 as slashing;
+        use cosmrs::proto::cosmos::staking::v1beta1 as staking;
+
+        let params = slashing::QueryParamsResponse {
+            params: Some(slashing::Params {
+                signed_blocks_window: 100,
+                min_signed_per_window: b"500000000000000000".to_vec(),
+                downtime_jail_duration: None,
+                slash_fraction_double_sign: b"50000000000000000".to_vec(),
+                slash_fraction_downtime: Vec::new(),
+            }),
+        };
+        assert_eq!(
+            json_of("cosmos.slashing.v1beta1.QueryParamsResponse", &params),
+            r#"{"params":{"signed_blocks_window":"100","min_signed_per_window":"0.500000000000000000","downtime_jail_duration":null,"slash_fraction_double_sign":"0.050000000000000000","slash_fraction_downtime":null}}"#
+        );
+
+        let rates = staking::CommissionRates {
+            rate: "100000000000000000".into(),
+            max_rate: "200000000000000000".into(),
+            max_change_rate: "10000000000000000".into(),
+        };
+        assert_eq!(
+            json_of("cosmos.staking.v1beta1.CommissionRates", &rates),
+            r#"{"rate":"0.100000000000000000","max_rate":"0.200000000000000000","max_change_rate":"0.010000000000000000"}"#
+        );
+        let resp = staking::QueryValidatorResponse {
+            validator: Some(staking::Validator {
+                operator_address: "depinvaloper1abc".into(),
+                tokens: "10000000".into(),
+                delegator_shares: "10000000000000000000000000".into(),
+                min_self_delegation: "1".into(),
+                commission: Some(staking::Commission {
+                    commission_rates: Some(rates),
+                    update_time: None,
+                }),
+                ..Default::default()
+            }),
+        };
+        let json: serde_json::Value = serde_json::from_str(&json_of(
+            "cosmos.staking.v1beta1.QueryValidatorResponse",
+            &resp,
+        ))
+        .unwrap();
+        let v = &json["validator"];
+        // Integers (Int) stay integers; only the decimals (LegacyDec) change.
+        assert_eq!(v["tokens"], "10000000");
+        assert_eq!(v["min_self_delegation"], "1");
+        assert_eq!(v["delegator_shares"], "10000000.000000000000000000");
+        assert_eq!(
+            v["commission"]["commission_rates"]["rate"],
+            "0.100000000000000000"
+        );
+
+        // Inside an Any too; an empty (nil) decimal is null, as Go writes a nil LegacyDec.
+        let edit = staking::MsgEditValidator {
+            description: None,
+            validator_address: "depinvaloper1abc".into(),
+            commission_rate: String::new(),
+            min_self_delegation: String::new(),
+        };
+        let any = cosmrs::Any {
+            type_url: "/cosmos.staking.v1beta1.MsgEditValidator".into(),
+            value: edit.encode_to_vec(),
+        };
+        assert_eq!(
+            json_of("google.protobuf.Any", &any),
+            r#"{"@type":"/cosmos.staking.v1beta1.MsgEditValidator","description":null,"validator_address":"depinvaloper1abc","commission_rate":null,"min_self_delegation":""}"#
+        );
+    }
+
+    #[test]
+    fn decimals_are_read_from_decimal_text() {
+        use cosmrs::proto::cosmos::slashing::v1beta1 as slashing;
+        use cosmrs::proto::cosmos::staking::v1beta1 as staking;
+
+        let pool = pool();
+        let desc = pool
+            .get_message_by_name("cosmos.slashing.v1beta1.Params")
+            .unwrap();
+        let m = from_json(
+            desc.clone(),
+            br#"{"signed_blocks_window":"7","min_signed_per_window":"0.5","slashFractionDowntime":"0.010000000000000000"}"#,
+        )
+        .unwrap();
+        let params = slashing::Params::decode(m.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(params.signed_blocks_window, 7);
+        assert_eq!(params.min_signed_per_window, b"500000000000000000");
+        assert_eq!(params.slash_fraction_downtime, b"10000000000000000");
+        let err = from_json(desc, br#"{"min_signed_per_window":"half"}"#).unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+
+        // Through lists and Anys: a simulated transaction editing a validator's commission.
+        let desc = pool
+            .get_message_by_name("cosmos.tx.v1beta1.SimulateRequest")
+            .unwrap();
+        let body = r#"{"tx":{"body":{"messages":[{"@type":"/cosmos.staking.v1beta1.MsgEditValidator","validator_address":"depinvaloper1abc","commission_rate":"0.05"}]}}}"#;
+        let m = from_json(desc, body.as_bytes()).unwrap();
+        #[allow(deprecated)]
+        let tx = cosmrs::proto::cosmos::tx::v1beta1::SimulateRequest::decode(
+            m.encode_to_vec().as_slice(),
+        )
+        .unwrap()
+        .tx
+        .unwrap();
+        let any = &tx.body.unwrap().messages[0];
+        let edit = staking::MsgEditValidator::decode(any.value.as_slice()).unwrap();
+        assert_eq!(edit.commission_rate, "50000000000000000");
+
+        // And from the URL.
+        let desc = pool
+            .get_message_by_name("cosmos.staking.v1beta1.CommissionRates")
+            .unwrap();
+        let mut m = DynamicMessage::new(desc);
+        set_param(&mut m, "rate", "0.25").unwrap();
+        assert!(set_param(&mut m, "max_rate", "1/4").is_err());
+        let rates = staking::CommissionRates::decode(m.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(rates.rate, "250000000000000000");
     }
 
     #[test]

@@ -47,6 +47,15 @@ fn valcons() -> String {
         .encode(&depin_staking::types::consensus_address(&CONSENSUS_KEY))
 }
 
+/// The operator's validator address.
+fn valoper() -> String {
+    AddressCodec::new(VALOPER_PREFIX).encode(
+        &AddressCodec::new(ADDRESS_PREFIX)
+            .decode(&operator().address)
+            .unwrap(),
+    )
+}
+
 /// The operator funded, and a validator of its self delegation, as collect-gentxs writes it:
 /// Unbonded at genesis (staking bonds it at InitChain), its tokens in the not-bonded pool.
 fn app_state() -> Value {
@@ -63,11 +72,7 @@ fn app_state() -> Value {
         .as_array_mut()
         .unwrap()
         .push(serde_json::to_value(pool_balance).unwrap());
-    let valoper = AddressCodec::new(VALOPER_PREFIX).encode(
-        &AddressCodec::new(ADDRESS_PREFIX)
-            .decode(&op.address)
-            .unwrap(),
-    );
+    let valoper = valoper();
     let shares = depin_staking::dec::from_tokens(Uint128::new(STAKE));
     let staking = depin_staking::GenesisState {
         validators: vec![GenesisValidator {
@@ -252,17 +257,65 @@ async fn the_rest_gateway_serves_the_slashing_routes() {
             "/cosmos/slashing/v1beta1/params".to_string(),
             "/cosmos/slashing/v1beta1/signing_infos?pagination.count_total=true".to_string(),
             format!("/cosmos/slashing/v1beta1/signing_infos/{}", valcons()),
+            format!("/cosmos/staking/v1beta1/validators/{}", valoper()),
+            format!(
+                "/cosmos/staking/v1beta1/validators/{}/delegations",
+                valoper()
+            ),
+            "/cosmos/staking/v1beta1/params".to_string(),
         ]
         .map(|target| http_get(addr, &target))
     })
     .await
     .unwrap();
-    let [(s1, params), (s2, infos), (s3, info)] = answers;
-    for (status, body) in [(&s1, &params), (&s2, &infos), (&s3, &info)] {
+    let [(s1, params), (s2, infos), (s3, info), (s4, validator), (s5, delegations), (s6, staking_params)] =
+        answers;
+    for (status, body) in [
+        (&s1, &params),
+        (&s2, &infos),
+        (&s3, &info),
+        (&s4, &validator),
+        (&s5, &delegations),
+        (&s6, &staking_params),
+    ] {
         assert!(status.contains(" 200 "), "{status}: {body}");
     }
     assert_eq!(params["params"]["signed_blocks_window"], json!("100"));
     assert_eq!(params["params"]["downtime_jail_duration"], json!("600s"));
+    // LegacyDec fields as the Cosmos SDK's gateway writes them: 18 places, never base64.
+    assert_eq!(
+        params["params"]["min_signed_per_window"],
+        json!("0.500000000000000000")
+    );
+    assert_eq!(
+        params["params"]["slash_fraction_double_sign"],
+        json!("0.050000000000000000")
+    );
+    assert_eq!(
+        params["params"]["slash_fraction_downtime"],
+        json!("0.010000000000000000")
+    );
+    let v = &validator["validator"];
+    assert_eq!(v["tokens"], json!(STAKE.to_string()), "{validator}");
+    assert_eq!(
+        v["delegator_shares"],
+        json!(format!("{STAKE}.000000000000000000"))
+    );
+    let rates = &v["commission"]["commission_rates"];
+    assert_eq!(rates["rate"], json!("0.100000000000000000"));
+    assert_eq!(rates["max_rate"], json!("0.200000000000000000"));
+    assert_eq!(rates["max_change_rate"], json!("0.010000000000000000"));
+    assert_eq!(
+        delegations["delegation_responses"][0]["delegation"]["shares"],
+        json!(format!("{STAKE}.000000000000000000"))
+    );
+    // No pagination asked: the total is counted, as the Cosmos SDK does.
+    assert_eq!(delegations["pagination"]["total"], json!("1"));
+    // Zero by default: still 18 places.
+    assert_eq!(
+        staking_params["params"]["min_commission_rate"],
+        json!("0.000000000000000000")
+    );
     assert_eq!(infos["info"][0]["address"], json!(valcons()));
     assert_eq!(infos["pagination"]["total"], json!("1"));
     assert_eq!(info["val_signing_info"]["address"], json!(valcons()));
