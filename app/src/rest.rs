@@ -771,6 +771,25 @@ fn error_response(status: &Status) -> Response {
 /// A message as the Cosmos SDK's gateway writes it (see the module docs).
 struct Json<'a>(&'a DynamicMessage);
 
+/// The message `type_name` (e.g. "depin.device.v1.QueryDeviceResponse") encoded in `bytes`, in
+/// the JSON the REST gateway writes (proto field names, 64-bit integers as strings, decimals
+/// with 18 places). For CLIs that print query answers as the Cosmos SDK's do.
+pub fn message_json(type_name: &str, bytes: &[u8]) -> Result<serde_json::Value, String> {
+    static POOL: std::sync::OnceLock<Result<DescriptorPool, String>> = std::sync::OnceLock::new();
+    let pool = POOL
+        .get_or_init(|| {
+            DescriptorPool::decode(depin_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| format!("the descriptor set does not decode: {e}"))?;
+    let desc = pool
+        .get_message_by_name(type_name)
+        .ok_or_else(|| format!("no message type {type_name} in the descriptor set"))?;
+    let message = DynamicMessage::decode(desc, bytes)
+        .map_err(|e| format!("the bytes are not a {type_name}: {e}"))?;
+    serde_json::to_value(Json(&message)).map_err(|e| e.to_string())
+}
+
 /// One field's value; `in_list` for an element of a repeated field.
 struct FieldJson<'a> {
     value: &'a Value,
@@ -1033,6 +1052,25 @@ mod tests {
         let desc = pool().get_message_by_name(name).unwrap();
         let message = DynamicMessage::decode(desc, value.encode_to_vec().as_slice()).unwrap();
         serde_json::to_string(&Json(&message)).unwrap()
+    }
+
+    #[test]
+    fn message_json_prints_any_declared_message() {
+        use cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceResponse;
+        use cosmrs::proto::cosmos::base::v1beta1::Coin;
+        let bytes = prost::Message::encode_to_vec(&QueryBalanceResponse {
+            balance: Some(Coin {
+                denom: "udepin".into(),
+                amount: "5".into(),
+            }),
+        });
+        let json = super::message_json("cosmos.bank.v1beta1.QueryBalanceResponse", &bytes).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "balance": { "denom": "udepin", "amount": "5" } })
+        );
+        assert!(super::message_json("no.such.Type", &bytes).is_err());
+        assert!(super::message_json("cosmos.bank.v1beta1.QueryBalanceResponse", &[0xff]).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use depin_app::app::{App, AppBuilder, AppConfig};
 use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
+use depin_device::{DeviceKeeper, DeviceModule, DEVICE_MODULE_ACCOUNT};
 use depin_slashing::{SlashingKeeper, SlashingModule};
 use depin_staking::{MultiHooks, StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
@@ -29,18 +30,22 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
         // Staked tokens: slashing burns from both pools.
         ModuleAccountSpec::new(BONDED_POOL, &[BURNER, STAKING]),
         ModuleAccountSpec::new(NOT_BONDED_POOL, &[BURNER, STAKING]),
+        // Device fees (onboarding, location asserts) pass through it and are burned.
+        ModuleAccountSpec::new(DEVICE_MODULE_ACCOUNT, &[BURNER]),
     ]
 }
 
-/// Composes the chain: auth, bank, staking, then slashing (genesis and block hooks run in this
-/// order; staking's genesis checks the pools the bank's genesis funded).
+/// Composes the chain: auth, bank, staking, slashing, then the device registry (genesis and
+/// block hooks run in this order; staking's genesis checks the pools the bank's genesis
+/// funded; the registry burns its fees through the bank).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
     let codec = AddressCodec::new(&config.address_prefix);
     let accounts = module_accounts();
     let auth = AuthKeeper::new(codec.clone(), &accounts);
     let bank = BankKeeper::new(codec.clone(), auth.clone(), &accounts);
     let staking = StakingKeeper::new(codec.clone(), bank.clone());
-    let slashing = SlashingKeeper::new(codec, staking.clone());
+    let slashing = SlashingKeeper::new(codec.clone(), staking.clone());
+    let device = DeviceKeeper::new(codec, bank.clone());
     // Staking calls its hooks once; the fan-out leaves room for the rewards module's.
     staking
         .set_hooks(MultiHooks::new().with(slashing.hooks()))
@@ -52,6 +57,7 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
         .module(BankModule::new(bank.clone()))
         .module(StakingModule::new(staking))
         .module(SlashingModule::new(slashing))
+        .module(DeviceModule::new(device))
         .ante(AuthAnte::new(auth, bank))
         .build()
 }

@@ -1,6 +1,7 @@
 //! The subcommands of depind. Each file is one command group.
 
 pub mod client;
+pub mod device;
 pub mod export;
 pub mod genesis;
 pub mod gentx;

@@ -35,6 +35,9 @@ pub enum QueryCmd {
     /// Validators' signing infos (liveness, jail, tombstone) and the slashing params.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingQuery),
+    /// Devices, makers, locations, contributions (proofs of physical work), epochs, params.
+    #[command(subcommand)]
+    Device(super::device::DeviceQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -185,6 +188,7 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
     let out = match cmd {
         QueryCmd::Staking(c) => super::staking::run_query(c)?,
         QueryCmd::Slashing(c) => super::slashing::run_query(ctx, c)?,
+        QueryCmd::Device(c) => super::device::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

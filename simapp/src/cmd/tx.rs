@@ -26,6 +26,9 @@ pub enum TxCmd {
     /// Staking transactions: validators and delegations.
     #[command(subcommand)]
     Staking(super::staking::StakingTx),
+    /// Device registry transactions: onboard, locate, transfer, heartbeats, witnesses.
+    #[command(subcommand)]
+    Device(super::device::DeviceTx),
     /// Slashing transactions: unjail a validator.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingTx),
@@ -88,6 +91,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
     match cmd {
         TxCmd::Staking(c) => super::staking::run_tx(ctx, c),
         TxCmd::Slashing(c) => super::slashing::run_tx(ctx, c),
+        TxCmd::Device(c) => super::device::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
