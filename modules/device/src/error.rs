@@ -71,8 +71,12 @@ pub enum DeviceError {
     MissingLocation,
     #[error("device {device} has no location but its class {class:?} requires one: assert a location first")]
     LocationRequired { device: String, class: String },
-    #[error("heartbeat for epoch {got}, but the current epoch is {current}: sign one for the current epoch")]
-    WrongEpoch { got: u64, current: u64 },
+    #[error("{what} for epoch {got}, but the current epoch is {current}: sign one for the current epoch")]
+    WrongEpoch {
+        what: &'static str,
+        got: u64,
+        current: u64,
+    },
     #[error("heartbeat counter {got} is not greater than the last accepted counter {last}")]
     StaleCounter { got: u64, last: u64 },
     #[error("payload_hash has {0} bytes: it is a SHA-256 digest of 32 bytes")]
@@ -92,6 +96,34 @@ pub enum DeviceError {
     AlreadyRevoked(String),
     #[error("device class {class:?} is used by device {device}: classes in use cannot be removed")]
     ClassInUse { class: String, device: String },
+    #[error("device {0} cannot witness its own beacon")]
+    SelfWitness(String),
+    #[error("beacon_data_hash has {0} bytes: it is a SHA-256 digest of 32 bytes")]
+    InvalidDataHash(usize),
+    #[error("device {device} is of class {class:?}, which is not a coverage class: only coverage devices beacon and witness")]
+    NotCoverage { device: String, class: String },
+    #[error("device {0} has no location: a witness needs both devices located")]
+    WitnessNeedsLocation(String),
+    #[error("beacon device {beacon} and witness {witness} both belong to {owner}: a witness counts only between different owners")]
+    SameOwnerWitness {
+        beacon: String,
+        witness: String,
+        owner: String,
+    },
+    #[error("{}", witness_distance(*.distance, *.min, *.max))]
+    WitnessDistance {
+        distance: Option<u32>,
+        min: u32,
+        max: u32,
+    },
+    #[error("the report of {witness} on beacon {nonce} of {beacon} is already counted")]
+    WitnessAlreadyCounted {
+        beacon: String,
+        nonce: u64,
+        witness: String,
+    },
+    #[error("the cap of {cap} {what} is reached")]
+    WitnessCapReached { what: String, cap: u32 },
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0} not found")]
@@ -142,9 +174,28 @@ impl CodedError for DeviceError {
             DeviceError::InsufficientFunds { .. } => 29,
             DeviceError::AlreadyRevoked(_) => 30,
             DeviceError::ClassInUse { .. } => 31,
+            DeviceError::SelfWitness(_) => 32,
+            DeviceError::InvalidDataHash(_) => 33,
+            DeviceError::NotCoverage { .. } => 34,
+            DeviceError::WitnessNeedsLocation(_) => 35,
+            DeviceError::SameOwnerWitness { .. } => 36,
+            DeviceError::WitnessDistance { .. } => 37,
+            DeviceError::WitnessAlreadyCounted { .. } => 38,
+            DeviceError::WitnessCapReached { .. } => 39,
             DeviceError::InvalidRequest(_) => sdk::INVALID_REQUEST,
             DeviceError::NotFound(_) => sdk::NOT_FOUND,
             DeviceError::Corrupt(_) => sdk::INTERNAL,
         }
+    }
+}
+
+fn witness_distance(distance: Option<u32>, min: u32, max: u32) -> String {
+    match distance {
+        Some(d) => format!(
+            "the two devices are {d} grid steps apart: a witness counts from {min} to {max} steps"
+        ),
+        None => format!(
+            "the two devices are too far apart to measure: a witness counts from {min} to {max} grid steps"
+        ),
     }
 }

@@ -79,6 +79,24 @@ pub fn heartbeat(device_id: &str, epoch: u64, counter: u64, submitter: &str) -> 
         .attr("submitter", submitter)
 }
 
+/// A counted witness report (and, with the first one, a witnessed beacon).
+pub fn witness(
+    beacon_device_id: &str,
+    beacon_nonce: u64,
+    witness_device_id: &str,
+    epoch: u64,
+    distance: u32,
+    submitter: &str,
+) -> Event {
+    event("witness")
+        .attr("beacon_device_id", beacon_device_id)
+        .attr("beacon_nonce", beacon_nonce.to_string())
+        .attr("witness_device_id", witness_device_id)
+        .attr("epoch", epoch.to_string())
+        .attr("distance", distance.to_string())
+        .attr("submitter", submitter)
+}
+
 pub fn params_updated(authority: &str) -> Event {
     event("params_updated").attr("authority", authority)
 }

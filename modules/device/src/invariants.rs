@@ -9,7 +9,7 @@ use depin_app::context::Ctx;
 
 use crate::state::{
     devices, location_index, CONTRIBUTIONS, CONTRIBUTIONS_BY_DEVICE, DEADLINES, DEVICE_KEYS,
-    HEX_DENSITIES, INACTIVITY_QUEUE, MAKERS, PREFIX, SERIALS,
+    HEX_DENSITIES, INACTIVITY_QUEUE, MAKERS, PREFIX, SERIALS, WITNESS_RECORDS,
 };
 use crate::types::{Device, Status};
 
@@ -219,6 +219,39 @@ pub fn check(ctx: &mut Ctx<'_, '_>, retained_from: u64) -> Result<(), String> {
         .map_err(err)?;
     if densities != counted {
         return Err("hex densities do not equal the distinct contributing devices per hex".into());
+    }
+
+    // Witnesses: each retained contribution counts exactly its witness records: `witnesses`
+    // the reports the device made, `beacons` its distinct beacons heard.
+    let mut reports: BTreeMap<(u64, String), u32> = BTreeMap::new();
+    let mut beacons: BTreeMap<(u64, String), BTreeSet<u64>> = BTreeMap::new();
+    for key in WITNESS_RECORDS.keys(&store, None, None, Order::Ascending) {
+        let (epoch, (beacon, nonce, witness)) = key.map_err(err)?;
+        if epoch < retained_from {
+            continue;
+        }
+        *reports.entry((epoch, witness)).or_default() += 1;
+        beacons.entry((epoch, beacon)).or_default().insert(nonce);
+    }
+    for entry in CONTRIBUTIONS.range(&store, None, None, Order::Ascending) {
+        let ((epoch, id), c) = entry.map_err(err)?;
+        if epoch < retained_from {
+            continue;
+        }
+        let key = (epoch, id);
+        let made = reports.remove(&key).unwrap_or(0);
+        let heard = beacons.remove(&key).map_or(0, |n| n.len() as u32);
+        if (c.witnesses, c.beacons) != (made, heard) {
+            return Err(format!(
+                "{} in epoch {}: contribution counts {} witnesses and {} beacons, the records {made} and {heard}",
+                key.1, key.0, c.witnesses, c.beacons
+            ));
+        }
+    }
+    if let Some((epoch, id)) = reports.keys().chain(beacons.keys()).next() {
+        return Err(format!(
+            "witness records of {id} in epoch {epoch} without a contribution"
+        ));
     }
     Ok(())
 }

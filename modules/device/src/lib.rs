@@ -15,6 +15,7 @@ pub mod queries;
 pub mod signing;
 pub mod state;
 pub mod types;
+pub mod witness;
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -87,6 +88,7 @@ impl Module for DeviceModule {
             msgs::MSG_UPDATE_DEVICE_METADATA,
             msgs::MSG_DECOMMISSION_DEVICE,
             msgs::MSG_HEARTBEAT,
+            witness::MSG_SUBMIT_WITNESS,
             msgs::MSG_UPDATE_PARAMS,
         ]
     }
@@ -102,6 +104,7 @@ impl Module for DeviceModule {
             msgs::MSG_UPDATE_DEVICE_METADATA => self.validate_update_metadata(&decode_msg(msg)?)?,
             msgs::MSG_DECOMMISSION_DEVICE => self.validate_decommission(&decode_msg(msg)?)?,
             msgs::MSG_HEARTBEAT => self.validate_heartbeat(&decode_msg(msg)?)?,
+            witness::MSG_SUBMIT_WITNESS => self.validate_witness(&decode_msg(msg)?)?,
             msgs::MSG_UPDATE_PARAMS => self.validate_update_params(&decode_msg(msg)?)?.0,
             other => return Err(unknown(other)),
         };
@@ -119,6 +122,7 @@ impl Module for DeviceModule {
             msgs::MSG_UPDATE_DEVICE_METADATA => self.update_metadata(ctx, &decode_msg(msg)?),
             msgs::MSG_DECOMMISSION_DEVICE => self.decommission(ctx, &decode_msg(msg)?),
             msgs::MSG_HEARTBEAT => self.heartbeat(ctx, &decode_msg(msg)?),
+            witness::MSG_SUBMIT_WITNESS => self.submit_witness(ctx, &decode_msg(msg)?),
             msgs::MSG_UPDATE_PARAMS => self.update_params(ctx, &decode_msg(msg)?),
             other => Err(unknown(other)),
         }

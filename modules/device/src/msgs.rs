@@ -60,7 +60,7 @@ impl DeviceModule {
         check_authority(self.keeper.codec(), &self.authority, authority)
     }
 
-    fn check_device_id(&self, id: &str) -> AppResult<()> {
+    pub(crate) fn check_device_id(&self, id: &str) -> AppResult<()> {
         signing::parse_device_id(self.keeper.codec().prefix(), id).map_err(|e| {
             DeviceError::InvalidDeviceId {
                 id: id.to_string(),
@@ -620,6 +620,7 @@ impl DeviceModule {
         let epoch = params.epoch_of(ctx.env.height);
         if msg.epoch != epoch {
             return Err(DeviceError::WrongEpoch {
+                what: "heartbeat",
                 got: msg.epoch,
                 current: epoch,
             }

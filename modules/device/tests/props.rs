@@ -1,8 +1,9 @@
-//! Random operations (onboard, transfer, heartbeats with random counters and epochs, blocks,
-//! maker revocation, decommission, key rotation) against a small model; after every block:
-//! each device has one owner and sits in exactly that owner's index, counters never go back,
-//! at most one heartbeat counts per device per epoch, the transition cap holds, and the
-//! registry's invariants hold (checked by the harness).
+//! Random operations (onboard, transfer, heartbeats with random counters and epochs, coverage
+//! witnesses, blocks, maker revocation, decommission, key rotation) against a small model;
+//! after every block: each device has one owner and sits in exactly that owner's index,
+//! counters never go back, at most one heartbeat counts per device per epoch, the per-epoch
+//! witness caps hold, the transition cap holds, and the registry's invariants hold (checked by
+//! the harness).
 #![cfg(feature = "client")]
 
 mod common;
@@ -10,7 +11,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use depin_device::client::DeviceSigner;
+use depin_device::client::{self, Beacon, DeviceSigner};
+use depin_device::witness::MSG_SUBMIT_WITNESS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -18,6 +20,12 @@ use proptest::test_runner::{Config, TestRunner};
 enum Op {
     Onboard {
         owner: usize,
+        hotspot: bool,
+    },
+    Witness {
+        beacon: usize,
+        witness: usize,
+        nonce: u64,
     },
     Transfer {
         device: usize,
@@ -31,6 +39,8 @@ enum Op {
     Advance {
         blocks: u8,
     },
+    /// A correct heartbeat of every device, one transaction each.
+    HeartbeatAll,
     RevokeMaker,
     Decommission {
         device: usize,
@@ -42,12 +52,16 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (1usize..4).prop_map(|owner| Op::Onboard { owner }),
+        3 => (1usize..4, proptest::bool::ANY).prop_map(|(owner, hotspot)| Op::Onboard { owner, hotspot }),
+        4 => (0usize..8, 0usize..8, 0u64..4)
+            .prop_map(|(beacon, witness, nonce)| Op::Witness { beacon, witness, nonce }),
         2 => (0usize..8, 1usize..4).prop_map(|(device, to)| Op::Transfer { device, to }),
         5 => (0usize..8, 0u64..3, -1i8..2)
             .prop_map(|(device, counter_step, epoch_skew)| Op::Heartbeat { device, counter_step, epoch_skew }),
         3 => (1u8..8).prop_map(|blocks| Op::Advance { blocks }),
-        1 => Just(Op::RevokeMaker),
+        2 => Just(Op::HeartbeatAll),
+        // Revocation ends all work: rarer than the rest.
+        1 => (0u8..4).prop_map(|x| if x == 0 { Op::RevokeMaker } else { Op::Advance { blocks: 1 } }),
         1 => (0usize..8).prop_map(|device| Op::Decommission { device }),
         1 => (0usize..8).prop_map(|device| Op::Rotate { device }),
     ]
@@ -59,6 +73,12 @@ struct Model {
     next_seed: u64,
     /// (epoch, id) → heartbeats counted
     counted: BTreeMap<(u64, String), u32>,
+    /// (epoch, beacon id, nonce) → witnesses counted
+    heard: BTreeMap<(u64, String, u64), u32>,
+    /// (epoch, witness id) → reports counted
+    reports: BTreeMap<(u64, String), u32>,
+    /// Indexes (into `devices`) of the hotspots, which may beacon and witness.
+    hotspots: Vec<usize>,
 }
 
 fn check_after_block(chain: &Chain, model: &Model, cap: usize) {
@@ -96,7 +116,33 @@ fn check_after_block(chain: &Chain, model: &Model, cap: usize) {
     for ((_, id), n) in &model.counted {
         assert!(*n <= 1, "{id} counted {n} heartbeats in one epoch");
     }
+    let p = &chain.params;
+    for ((epoch, id, nonce), n) in &model.heard {
+        assert!(
+            *n <= p.max_witnesses_per_beacon,
+            "beacon {nonce} of {id} heard {n} times in {epoch}"
+        );
+    }
+    for ((epoch, id), n) in &model.reports {
+        assert!(
+            *n <= p.max_witness_reports_per_device,
+            "{id} made {n} reports in {epoch}"
+        );
+    }
+    let mut beacons: BTreeMap<(u64, &str), u32> = BTreeMap::new();
+    for (epoch, id, _) in model.heard.keys() {
+        *beacons.entry((*epoch, id.as_str())).or_default() += 1;
+    }
+    for ((epoch, id), n) in beacons {
+        assert!(
+            n <= p.max_beacons_per_device,
+            "{id} had {n} beacons heard in {epoch}"
+        );
+    }
 }
+
+/// Witness reports counted over all cases: the property must exercise the counting path.
+static WITNESSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 #[test]
 fn random_operations_keep_the_registry_consistent() {
@@ -105,10 +151,13 @@ fn random_operations_keep_the_registry_consistent() {
         ..Config::default()
     });
     runner
-        .run(&proptest::collection::vec(op(), 1..25), |ops| {
+        .run(&proptest::collection::vec(op(), 5..40), |ops| {
             let mut params = test_params();
             params.max_transitions_per_block = 2;
-            params.epoch_blocks = 3;
+            params.epoch_blocks = 10;
+            params.max_witnesses_per_beacon = 2;
+            params.max_beacons_per_device = 2;
+            params.max_witness_reports_per_device = 2;
             for c in &mut params.classes {
                 c.heartbeat_interval_epochs = 1;
             }
@@ -119,20 +168,48 @@ fn random_operations_keep_the_registry_consistent() {
                 devices: Vec::new(),
                 next_seed: 1,
                 counted: BTreeMap::new(),
+                heard: BTreeMap::new(),
+                reports: BTreeMap::new(),
+                hotspots: Vec::new(),
             };
+            // Four hotspots a cell apart, of three owners, to beacon and witness from the start.
+            for owner in [1usize, 2, 3, 1] {
+                let dev = device_signer(model.next_seed);
+                let serial = format!("S{}", model.next_seed);
+                let loc = Some(cell(10, (model.next_seed % 5) as u32));
+                model.next_seed += 1;
+                let msg = chain.onboard_msg(owner, &maker, "acme", "hotspot", &serial, &dev, loc);
+                chain.ok(
+                    owner,
+                    vec![common::any(depin_device::msgs::MSG_ONBOARD_DEVICE, msg)],
+                );
+                model.hotspots.push(model.devices.len());
+                model.devices.push((dev.id(PREFIX), dev, 0, 0));
+            }
+            let mut ops = ops;
+            ops.insert(0, Op::HeartbeatAll);
             for op in ops {
                 match op {
-                    Op::Onboard { owner } => {
+                    Op::Onboard { owner, hotspot } => {
                         let dev = device_signer(model.next_seed);
                         let serial = format!("S{}", model.next_seed);
+                        // Hotspots a few cells apart, so that most pairs may witness.
+                        let (class, loc) = if hotspot {
+                            ("hotspot", Some(cell(10, (model.next_seed % 5) as u32)))
+                        } else {
+                            ("compute", None)
+                        };
                         model.next_seed += 1;
-                        let msg = chain
-                            .onboard_msg(owner, &maker, "acme", "compute", &serial, &dev, None);
+                        let msg =
+                            chain.onboard_msg(owner, &maker, "acme", class, &serial, &dev, loc);
                         let r = chain.tx(
                             owner,
                             vec![common::any(depin_device::msgs::MSG_ONBOARD_DEVICE, msg)],
                         );
                         if r.code == 0 {
+                            if hotspot {
+                                model.hotspots.push(model.devices.len());
+                            }
                             model.devices.push((dev.id(PREFIX), dev, 0, 0));
                         }
                     }
@@ -168,6 +245,50 @@ fn random_operations_keep_the_registry_consistent() {
                                 *model.counted.entry((e, id.clone())).or_default() += 1;
                                 model.devices[device % n].3 = counter;
                             }
+                        }
+                    }
+                    Op::Witness {
+                        beacon,
+                        witness,
+                        nonce,
+                    } => {
+                        let n = model.hotspots.len();
+                        if n > 1 {
+                            let (b_id, b_signer, ..) = &model.devices[model.hotspots[beacon % n]];
+                            let (w_id, w_signer, ..) = &model.devices[model.hotspots[witness % n]];
+                            let epoch = chain.next_epoch();
+                            let b = Beacon::sign(b_signer, CHAIN_ID, b_id, epoch, nonce, &[3; 32]);
+                            let msg = client::submit_witness(
+                                CHAIN_ID,
+                                &chain.address(0),
+                                &b,
+                                w_signer,
+                                w_id,
+                                -900,
+                                40,
+                            );
+                            let r = chain.tx(0, vec![common::any(MSG_SUBMIT_WITNESS, msg)]);
+                            if r.code == 0 {
+                                WITNESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let e = chain.params.epoch_of(chain.height());
+                                *model.heard.entry((e, b_id.clone(), nonce)).or_default() += 1;
+                                *model.reports.entry((e, w_id.clone())).or_default() += 1;
+                            }
+                        }
+                    }
+                    Op::HeartbeatAll => {
+                        for k in 0..model.devices.len() {
+                            let (id, signer, _, _) = &model.devices[k];
+                            let counter = chain.device(id).heartbeat_counter + 1;
+                            let epoch = chain.next_epoch();
+                            let msg = chain.heartbeat_msg(0, signer, id, epoch, counter);
+                            let id = id.clone();
+                            if chain.tx(0, vec![msg]).code == 0 {
+                                let e = chain.params.epoch_of(chain.height());
+                                *model.counted.entry((e, id)).or_default() += 1;
+                                model.devices[k].3 = counter;
+                            }
+                            check_after_block(&chain, &model, cap);
                         }
                     }
                     Op::Advance { blocks } => {
@@ -212,4 +333,7 @@ fn random_operations_keep_the_registry_consistent() {
             Ok(())
         })
         .unwrap();
+    let witnessed = WITNESSED.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("{witnessed} witness reports counted");
+    assert!(witnessed > 0, "no case counted a witness report");
 }
