@@ -216,6 +216,16 @@ impl DeviceModule {
                         (key, d.to_proto())
                     })
                     .map_err(AppError::from)
+                })
+                // A device on a cell coarser than the asked one is indexed by its center
+                // child, which may fall inside the asked cell: it is not located there.
+                .filter(|r| {
+                    r.as_ref().map_or(true, |(_, d)| {
+                        d.location.as_ref().is_some_and(|l| {
+                            crate::h3::parent_at(l.h3_cell, u8::from(cell.resolution()))
+                                == Ok(req.h3_cell)
+                        })
+                    })
                 });
             paginate(items, page)?
         } else {

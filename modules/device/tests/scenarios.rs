@@ -104,6 +104,19 @@ fn onboarding_burns_the_fee_and_indexes_the_device() {
         ..Default::default()
     })
     .is_empty());
+    // A finer cell inside the device's cell (its center child, where the index puts it)
+    // does not contain the device.
+    let center = u64::from(
+        h3o::CellIndex::try_from(c)
+            .unwrap()
+            .center_child(h3o::Resolution::Twelve)
+            .unwrap(),
+    );
+    assert!(found(pb::QueryDevicesRequest {
+        h3_cell: center,
+        ..Default::default()
+    })
+    .is_empty());
     assert!(found(pb::QueryDevicesRequest {
         owner: chain.address(2),
         ..Default::default()
