@@ -67,6 +67,24 @@ impl Net {
     /// Initialises a home (cometbft init, depind init, `accounts` funded test keys) and starts
     /// the chain; returns once it has produced a block.
     pub fn start(depind: &str, accounts: usize) -> Net {
+        Net::launch(depind, accounts, None::<fn(&mut serde_json::Value)>)
+    }
+
+    /// As [`Net::start`], but `patch` edits the genesis document (after the accounts are added,
+    /// before validation and start): e.g. a module's params or genesis records.
+    pub fn start_with(
+        depind: &str,
+        accounts: usize,
+        patch: impl FnOnce(&mut serde_json::Value),
+    ) -> Net {
+        Net::launch(depind, accounts, Some(patch))
+    }
+
+    fn launch(
+        depind: &str,
+        accounts: usize,
+        patch: Option<impl FnOnce(&mut serde_json::Value)>,
+    ) -> Net {
         let dir = tempfile::tempdir().expect("temp dir");
         let home = dir.path().join("node");
         let keys: Vec<TestKey> = (1..=accounts as u64).map(TestKey::from_seed).collect();
@@ -95,6 +113,9 @@ impl Net {
         let addresses: Vec<String> = net.keys.iter().map(|k| k.address.clone()).collect();
         for a in addresses {
             net.depind_ok(&["genesis", "add-account", &a, &format!("{FUNDS}udepin")]);
+        }
+        if let Some(patch) = patch {
+            net.patch_genesis(patch);
         }
         net.depind_ok(&["genesis", "validate"]);
         net.start_processes();
@@ -126,6 +147,16 @@ impl Net {
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(&path, text).expect("write config.toml");
+    }
+
+    /// Reads config/genesis.json, lets `patch` edit it and writes it back.
+    pub fn patch_genesis(&self, patch: impl FnOnce(&mut serde_json::Value)) {
+        let path = self.home.join("config/genesis.json");
+        let text = std::fs::read_to_string(&path).expect("genesis.json");
+        let mut genesis: serde_json::Value = serde_json::from_str(&text).expect("genesis JSON");
+        patch(&mut genesis);
+        let text = serde_json::to_string_pretty(&genesis).expect("genesis JSON");
+        std::fs::write(&path, text).expect("write genesis.json");
     }
 
     /// Runs `depind <args> --home <home>` and returns its stdout; panics with its stderr on
@@ -384,6 +415,22 @@ impl Net {
     /// A standard bank send from `key`, signed for the current sequence.
     pub fn send_tx(&self, key: &TestKey, to: &str, amount: u128) -> Vec<u8> {
         depin_simapp::testing::send_tx(key, &self.signer(key), to, amount, &FeeSpec::new(FEE, GAS))
+    }
+
+    /// `msgs` from `key`, signed for its current sequence with the standard fee and gas.
+    pub fn sign_msgs(&self, key: &TestKey, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
+        depin_simapp::testing::sign(key, &self.signer(key), msgs, &FeeSpec::new(FEE, GAS), "")
+            .unwrap_or_else(|e| panic!("signing a test tx: {e}"))
+    }
+
+    /// Signs `msgs` from `key` (standard fee and gas), broadcasts them, expects CheckTx to
+    /// accept and waits for the block; returns the result (its code may still be non-zero).
+    pub fn tx(
+        &self,
+        key: &TestKey,
+        msgs: Vec<cosmrs::Any>,
+    ) -> tendermint_rpc::endpoint::tx::Response {
+        self.submit(self.sign_msgs(key, msgs))
     }
 
     /// broadcast_tx_sync: Ok((code, log, hash)) from CheckTx, Err for an RPC-level refusal.

@@ -94,7 +94,7 @@ impl DeviceModule {
         let maker = self
             .keeper
             .maker(ctx, &req.name)?
-            .ok_or_else(|| DeviceError::MakerNotFound(req.name.clone()))?;
+            .ok_or_else(|| DeviceError::NotFound(format!("maker {:?}", req.name)))?;
         Ok(QueryMakerResponse {
             maker: Some(maker.to_proto()),
         })
@@ -128,7 +128,7 @@ impl DeviceModule {
         let device = self
             .keeper
             .device(ctx, &req.device_id)?
-            .ok_or_else(|| DeviceError::DeviceNotFound(req.device_id.clone()))?;
+            .ok_or_else(|| DeviceError::NotFound(format!("device {}", req.device_id)))?;
         Ok(QueryDeviceResponse {
             device: Some(device.to_proto()),
         })
@@ -244,7 +244,7 @@ impl DeviceModule {
         req: QueryLocationHistoryRequest,
     ) -> AppResult<QueryLocationHistoryResponse> {
         if self.keeper.device(ctx, &req.device_id)?.is_none() {
-            return Err(DeviceError::DeviceNotFound(req.device_id.clone()).into());
+            return Err(DeviceError::NotFound(format!("device {}", req.device_id)).into());
         }
         let store = ctx.storage(PREFIX);
         let items = LOCATIONS

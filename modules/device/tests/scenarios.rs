@@ -1132,16 +1132,15 @@ fn more_refusals() {
     );
     chain.fails(1, vec![chain.metadata_msg(1, &id2, "x")], CODESPACE, 19);
     // Queries: unknown device, empty id, unknown maker.
+    // Not found is the SDK's NotFound (38), which gRPC carries as NotFound.
     assert_eq!(
-        chain
-            .query_err(
-                &format!("{Q}Device"),
-                pb::QueryDeviceRequest {
-                    device_id: device_signer(99).id(PREFIX)
-                }
-            )
-            .1,
-        17
+        chain.query_err(
+            &format!("{Q}Device"),
+            pb::QueryDeviceRequest {
+                device_id: device_signer(99).id(PREFIX)
+            }
+        ),
+        (SDK.into(), 38)
     );
     assert_eq!(
         chain.query_err(
@@ -1159,7 +1158,7 @@ fn more_refusals() {
                 name: "nobody".into()
             }
         ),
-        (CODESPACE.into(), 6)
+        (SDK.into(), 38)
     );
     assert_eq!(
         chain.query_err(
