@@ -142,6 +142,10 @@ enum Command {
     /// Query the chain through CometBFT RPC.
     #[command(subcommand, alias = "q")]
     Query(query::QueryCmd),
+    /// Device keys and the documents makers and devices sign (development and firmware
+    /// testing: a real maker key lives in an HSM).
+    #[command(subcommand)]
+    Device(device::DeviceCmd),
     /// Export the current state as a genesis file (stop the node first).
     Export(export::ExportArgs),
     /// Write N ready validator homes (depind + CometBFT) for a localnet on 127.0.0.1.
@@ -162,6 +166,7 @@ pub fn main() {
         Command::Start(a) => start::run(&ctx, a),
         Command::Tx(c) => tx::run(&ctx, c),
         Command::Query(c) => query::run(&ctx, c),
+        Command::Device(c) => device::run(&ctx, c),
         Command::Export(a) => export::run(&ctx, a),
         Command::Testnet(a) => testnet::run(&ctx, a),
     };

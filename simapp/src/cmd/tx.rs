@@ -125,8 +125,13 @@ pub fn load_key(ctx: &Context, name: &str, backend: &str) -> Result<TestKey> {
 }
 
 pub fn chain_id(ctx: &Context, flags: &TxFlags) -> Result<String> {
-    if let Some(c) = &flags.chain_id {
-        return Ok(c.clone());
+    given_or_genesis_chain_id(ctx, flags.chain_id.as_deref())
+}
+
+/// `given`, else the chain id in the home's genesis file.
+pub fn given_or_genesis_chain_id(ctx: &Context, given: Option<&str>) -> Result<String> {
+    if let Some(c) = given {
+        return Ok(c.to_string());
     }
     let path = genesis_path(&ctx.home);
     read_json(&path)
