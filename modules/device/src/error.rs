@@ -124,6 +124,8 @@ pub enum DeviceError {
     },
     #[error("the cap of {cap} {what} is reached")]
     WitnessCapReached { what: String, cap: u32 },
+    #[error("maker {0:?} already uses this key: each maker has its own attestation key")]
+    MakerKeyInUse(String),
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0} not found")]
@@ -182,6 +184,7 @@ impl CodedError for DeviceError {
             DeviceError::WitnessDistance { .. } => 37,
             DeviceError::WitnessAlreadyCounted { .. } => 38,
             DeviceError::WitnessCapReached { .. } => 39,
+            DeviceError::MakerKeyInUse(_) => 40,
             DeviceError::InvalidRequest(_) => sdk::INVALID_REQUEST,
             DeviceError::NotFound(_) => sdk::NOT_FOUND,
             DeviceError::Corrupt(_) => sdk::INTERNAL,

@@ -14,10 +14,10 @@ use crate::error::DeviceError;
 use crate::events;
 use crate::params::Params;
 use crate::state::{
-    devices, CONTRIBUTIONS, CONTRIBUTIONS_BY_DEVICE, DEADLINES, HEX_DENSITIES, INACTIVITY_QUEUE,
-    MAKERS, PARAMS, PREFIX, SUSPENSION_CURSORS, WITNESS_RECORDS,
+    devices, CONTRIBUTIONS, CONTRIBUTIONS_BY_DEVICE, DEADLINES, EPOCH_ANCHOR, HEX_DENSITIES,
+    INACTIVITY_QUEUE, MAKERS, PARAMS, PREFIX, SUSPENSION_CURSORS, WITNESS_RECORDS,
 };
-use crate::types::{status_name, Contribution, Device, Status};
+use crate::types::{status_name, Contribution, Device, EpochAnchor, Status};
 
 /// The module account fees pass through on their way to being burned (burner permission).
 pub const DEVICE_MODULE_ACCOUNT: &str = "device";
@@ -82,14 +82,52 @@ impl DeviceKeeper {
             .ok_or_else(|| DeviceError::Corrupt("device params are not set".into()).into())
     }
 
-    /// The epoch of the block being executed (or queried).
-    pub fn current_epoch(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<u64> {
-        Ok(self.params(ctx)?.epoch_of(ctx.env.height))
+    /// Where epochs are counted from (the default, epoch 0 from height 1, when not stored).
+    pub fn epoch_anchor(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<EpochAnchor> {
+        Ok(EPOCH_ANCHOR
+            .may_load(&ctx.storage(PREFIX))?
+            .unwrap_or_default())
     }
 
-    /// The epoch of `height`: (height − 1) / epoch_blocks.
+    /// The epoch of the block being executed (or, in a query, of the last committed block).
+    pub fn current_epoch(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<u64> {
+        let height = ctx.env.height;
+        self.epoch(ctx, height)
+    }
+
+    /// The epoch of `height`: first_epoch + (height − start_height) / epoch_blocks from the
+    /// epoch anchor (see [`EpochAnchor::epoch_of`]).
     pub fn epoch(&self, ctx: &mut Ctx<'_, '_>, height: u64) -> AppResult<u64> {
-        Ok(self.params(ctx)?.epoch_of(height))
+        let blocks = self.params(ctx)?.epoch_blocks;
+        Ok(self.epoch_anchor(ctx)?.epoch_of(blocks, height))
+    }
+
+    /// Whether the state holds anything numbered by epoch (a contribution, hex density,
+    /// witness record, or a device that has sent a heartbeat): only then does the epoch
+    /// anchor need to be kept across an export.
+    pub(crate) fn has_epoch_data(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<bool> {
+        let store = ctx.storage(PREFIX);
+        let any_record = CONTRIBUTIONS
+            .keys_raw(&store, None, None, Order::Ascending)
+            .next()
+            .is_some()
+            || HEX_DENSITIES
+                .keys_raw(&store, None, None, Order::Ascending)
+                .next()
+                .is_some()
+            || WITNESS_RECORDS
+                .keys_raw(&store, None, None, Order::Ascending)
+                .next()
+                .is_some();
+        if any_record {
+            return Ok(true);
+        }
+        for d in devices().range(&store, None, None, Order::Ascending) {
+            if d?.1.heartbeats > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub fn maker(&self, ctx: &mut Ctx<'_, '_>, name: &str) -> AppResult<Option<crate::Maker>> {
@@ -135,11 +173,26 @@ impl DeviceKeeper {
     }
 
     /// The contributions of `epoch`, in device id order.
-    pub fn contributions(&self, ctx: &mut Ctx<'_, '_>, epoch: u64) -> AppResult<Vec<Contribution>> {
+    /// Up to `limit` contributions of `epoch` after device `start_after` (from the first when
+    /// `None`), in device id order. A consumer (the rewards module) pages through an epoch
+    /// over as many blocks as it needs, never all devices in one.
+    pub fn contributions(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        epoch: u64,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> AppResult<Vec<Contribution>> {
         let store = ctx.storage(PREFIX);
         let out = CONTRIBUTIONS
             .prefix(epoch)
-            .range(&store, None, None, Order::Ascending)
+            .range(
+                &store,
+                start_after.map(Bound::exclusive),
+                None,
+                Order::Ascending,
+            )
+            .take(limit)
             .map(|r| r.map(|(_, c)| c))
             .collect::<Result<_, _>>()?;
         Ok(out)
@@ -162,13 +215,26 @@ impl DeviceKeeper {
     }
 
     /// The devices of `owner` (bech32), in id order.
-    pub fn devices_of_owner(&self, ctx: &mut Ctx<'_, '_>, owner: &str) -> AppResult<Vec<Device>> {
+    /// Up to `limit` devices of `owner` after device `start_after`, in device id order.
+    pub fn devices_of_owner(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        owner: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> AppResult<Vec<Device>> {
         let store = ctx.storage(PREFIX);
         let out = devices()
             .idx
             .owner
             .prefix(owner.to_string())
-            .range(&store, None, None, Order::Ascending)
+            .range(
+                &store,
+                start_after.map(|id| Bound::exclusive(id.to_string())),
+                None,
+                Order::Ascending,
+            )
+            .take(limit)
             .map(|r| r.map(|(_, d)| d))
             .collect::<Result<_, _>>()?;
         Ok(out)
@@ -247,20 +313,24 @@ impl DeviceKeeper {
             .burn_from_account(ctx, payer, DEVICE_MODULE_ACCOUNT, fee)
     }
 
-    /// The lifecycle work of one block, at most `max_transitions_per_block` steps in all:
-    /// Active devices past their deadline become Inactive, devices of revoked makers become
-    /// Suspended, and records older than the retention are pruned. What is left carries over.
+    /// The lifecycle work of one block: at most `max_transitions_per_block` status changes
+    /// (Active devices past their deadline become Inactive, devices of revoked makers become
+    /// Suspended), and, on its own budget of `max_prunes_per_block`, records older than the
+    /// retention are pruned. What is left carries over.
     pub fn begin_block(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
         let params = self.params(ctx)?;
-        let epoch = params.epoch_of(ctx.env.height);
+        let epoch = self.current_epoch(ctx)?;
         let mut budget = params.max_transitions_per_block as usize;
         budget -= self.expire_inactive(ctx, epoch, budget)?;
         if budget > 0 {
-            budget -= self.suspend_revoked(ctx, budget)?;
+            self.suspend_revoked(ctx, budget)?;
         }
-        if budget > 0 {
-            self.prune(ctx, epoch, params.contribution_retention_epochs, budget)?;
-        }
+        self.prune(
+            ctx,
+            epoch,
+            params.contribution_retention_epochs,
+            params.max_prunes_per_block as usize,
+        )?;
         Ok(())
     }
 
@@ -350,62 +420,102 @@ impl DeviceKeeper {
         Ok(used)
     }
 
-    /// Deletes up to `budget` contribution records, hex densities and witness records of
-    /// epochs before `epoch − retention`.
+    /// Deletes up to `budget` records of epochs before `epoch − retention`, shared fairly
+    /// between the three kinds (a contribution with its index entry, a hex density, a witness
+    /// record): each round gives every kind with work left an equal share of what remains,
+    /// so no kind starves while another has a backlog. The kind served first turns with the
+    /// height, so that a budget smaller than three still reaches every kind.
     fn prune(
         &self,
         ctx: &mut Ctx<'_, '_>,
         epoch: u64,
         retention: u64,
-        mut budget: usize,
+        budget: usize,
     ) -> AppResult<()> {
         let Some(cutoff) = epoch.checked_sub(retention) else {
             return Ok(());
         };
-        let contributions: Vec<(u64, String)> = {
-            let store = ctx.storage(PREFIX);
-            CONTRIBUTIONS
-                .keys(
-                    &store,
-                    None,
-                    Some(Bound::exclusive((cutoff, ""))),
-                    Order::Ascending,
-                )
-                .take(budget)
-                .collect::<Result<_, _>>()?
-        };
-        budget -= contributions.len();
+        let mut left = budget;
+        let mut done = [false; 3];
+        loop {
+            let kinds = done.iter().filter(|d| !**d).count();
+            if kinds == 0 || left == 0 {
+                return Ok(());
+            }
+            let share = (left / kinds).max(1);
+            let first = (ctx.env.height % 3) as usize;
+            for kind in (0..3).map(|k| (first + k) % 3) {
+                if done[kind] || left == 0 {
+                    continue;
+                }
+                let limit = share.min(left);
+                let n = self.prune_kind(ctx, kind, cutoff, limit)?;
+                left -= n;
+                if n < limit {
+                    done[kind] = true;
+                }
+            }
+        }
+    }
+
+    /// Deletes up to `limit` records of one kind (0 contributions, 1 hex densities, 2 witness
+    /// records) of epochs before `cutoff`; returns how many.
+    fn prune_kind(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        kind: usize,
+        cutoff: u64,
+        limit: usize,
+    ) -> AppResult<usize> {
         let mut store = ctx.storage(PREFIX);
-        for (e, id) in &contributions {
-            CONTRIBUTIONS.remove(&mut store, (*e, id));
-            CONTRIBUTIONS_BY_DEVICE.remove(&mut store, (id, *e));
+        match kind {
+            0 => {
+                let keys: Vec<(u64, String)> = CONTRIBUTIONS
+                    .keys(
+                        &store,
+                        None,
+                        Some(Bound::exclusive((cutoff, ""))),
+                        Order::Ascending,
+                    )
+                    .take(limit)
+                    .collect::<Result<_, _>>()?;
+                for (e, id) in &keys {
+                    CONTRIBUTIONS.remove(&mut store, (*e, id));
+                    CONTRIBUTIONS_BY_DEVICE.remove(&mut store, (id, *e));
+                }
+                Ok(keys.len())
+            }
+            1 => {
+                let keys: Vec<(u64, u64)> = HEX_DENSITIES
+                    .keys(
+                        &store,
+                        None,
+                        Some(Bound::exclusive((cutoff, 0))),
+                        Order::Ascending,
+                    )
+                    .take(limit)
+                    .collect::<Result<_, _>>()?;
+                for key in &keys {
+                    HEX_DENSITIES.remove(&mut store, *key);
+                }
+                Ok(keys.len())
+            }
+            _ => {
+                let keys: Vec<(u64, (String, u64, String))> = WITNESS_RECORDS
+                    .keys(
+                        &store,
+                        None,
+                        Some(Bound::exclusive((cutoff, ("", 0, "")))),
+                        Order::Ascending,
+                    )
+                    .take(limit)
+                    .collect::<Result<_, _>>()?;
+                for (e, (b, n, w)) in &keys {
+                    WITNESS_RECORDS.remove(&mut store, (*e, (b, *n, w)));
+                }
+                Ok(keys.len())
+            }
         }
-        let hexes: Vec<(u64, u64)> = HEX_DENSITIES
-            .keys(
-                &store,
-                None,
-                Some(Bound::exclusive((cutoff, 0))),
-                Order::Ascending,
-            )
-            .take(budget)
-            .collect::<Result<_, _>>()?;
-        budget -= hexes.len();
-        for key in hexes {
-            HEX_DENSITIES.remove(&mut store, key);
-        }
-        let witnessed: Vec<(u64, (String, u64, String))> = WITNESS_RECORDS
-            .keys(
-                &store,
-                None,
-                Some(Bound::exclusive((cutoff, ("", 0, "")))),
-                Order::Ascending,
-            )
-            .take(budget)
-            .collect::<Result<_, _>>()?;
-        for (e, (b, n, w)) in &witnessed {
-            WITNESS_RECORDS.remove(&mut store, (*e, (b, *n, w)));
-        }
-        Ok(())
     }
 
     /// Records a counted heartbeat of `device` in `epoch`: the contribution (created with the

@@ -30,7 +30,9 @@ pub use error::DeviceError;
 pub use genesis::GenesisState;
 pub use keeper::{DeviceBank, DeviceKeeper, DEVICE_MODULE_ACCOUNT};
 pub use params::{DeviceClass, Params};
-pub use types::{Contribution, Device, HexDensity, Location, Maker, PublicKey, Status};
+pub use types::{
+    Contribution, Device, EpochAnchor, HexDensity, Location, Maker, PublicKey, Status,
+};
 
 use crate::state::PREFIX;
 
@@ -157,7 +159,7 @@ impl Module for DeviceModule {
 
     fn check_invariants(&self, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {
         let params = self.keeper.params(ctx).map_err(|e| e.to_string())?;
-        let epoch = params.epoch_of(ctx.env.height);
+        let epoch = self.keeper.current_epoch(ctx).map_err(|e| e.to_string())?;
         invariants::check(
             ctx,
             epoch.saturating_sub(params.contribution_retention_epochs),

@@ -33,6 +33,32 @@ pub const MSG_DECOMMISSION_DEVICE: &str = "/depin.device.v1.MsgDecommissionDevic
 pub const MSG_HEARTBEAT: &str = "/depin.device.v1.MsgHeartbeat";
 pub const MSG_UPDATE_PARAMS: &str = "/depin.device.v1.MsgUpdateParams";
 
+/// Gas for checking one device or maker signature, as the auth module charges a transaction
+/// signature (the Cosmos SDK's defaults): a message carrying signatures pays for them.
+pub const SECP256K1_VERIFY_GAS: u64 = 1_000;
+pub const ED25519_VERIFY_GAS: u64 = 590;
+
+/// [`signing::verify`], charged to the transaction's gas.
+pub(crate) fn verify_charged(
+    ctx: &Ctx<'_, '_>,
+    key: &depin_proto::depin::device::v1::PublicKey,
+    sign_bytes: &[u8],
+    signature: &[u8],
+) -> Result<(), signing::SignatureError> {
+    let gas = if key.r#type == depin_proto::depin::device::v1::KeyType::Secp256k1 as i32 {
+        SECP256K1_VERIFY_GAS
+    } else {
+        ED25519_VERIFY_GAS
+    };
+    ctx.consume_gas(gas, "device signature");
+    signing::verify(key, sign_bytes, signature)
+}
+
+/// Meters above ground a location may assert (a basement to a mast on a skyscraper).
+pub const ELEVATION_RANGE: std::ops::RangeInclusive<i32> = -500..=10_000;
+/// Antenna gain a location may assert, in tenths of dBi.
+pub const GAIN_RANGE: std::ops::RangeInclusive<i32> = -100..=300;
+
 fn key_error(e: impl std::fmt::Display) -> DeviceError {
     DeviceError::InvalidKey(e.to_string())
 }
@@ -129,6 +155,24 @@ impl DeviceModule {
             Params::resolution(params.max_location_resolution),
         )
         .map_err(location_error)?;
+        if !ELEVATION_RANGE.contains(&l.elevation) {
+            return Err(DeviceError::InvalidLocation(format!(
+                "elevation {} m is outside {}..={} m above ground",
+                l.elevation,
+                ELEVATION_RANGE.start(),
+                ELEVATION_RANGE.end()
+            ))
+            .into());
+        }
+        if !GAIN_RANGE.contains(&l.gain) {
+            return Err(DeviceError::InvalidLocation(format!(
+                "antenna gain {} (tenths of dBi) is outside {}..={}",
+                l.gain,
+                GAIN_RANGE.start(),
+                GAIN_RANGE.end()
+            ))
+            .into());
+        }
         Ok(Location {
             height: i64::try_from(ctx.env.height).unwrap_or(i64::MAX),
             ..Location::from_proto(l)
@@ -181,6 +225,18 @@ impl DeviceModule {
         if existing.as_ref().is_some_and(|m| m.revoked) {
             return Err(DeviceError::MakerRevoked(msg.name.clone()).into());
         }
+        // One key, one maker (revoked ones included): an attestation names no maker, so a
+        // shared key would let an owner pick whose quota to use, or keep using a revoked
+        // maker's attestations under another name. Makers are few (governance registers
+        // them), so they are read in full.
+        let store = ctx.storage(PREFIX);
+        for entry in MAKERS.range(&store, None, None, cosmwasm_std::Order::Ascending) {
+            let (name, other) = entry?;
+            if name != msg.name && other.key == key {
+                return Err(DeviceError::MakerKeyInUse(name).into());
+            }
+        }
+        drop(store);
         let mut allowed = msg.allowed_classes.clone();
         allowed.sort();
         allowed.dedup();
@@ -266,6 +322,18 @@ impl DeviceModule {
                 .into());
             }
         }
+        if params.epoch_blocks != old.epoch_blocks {
+            // The current epoch ends with this block; the next block starts the next epoch,
+            // the first of the new length. Epoch numbers never go back or skip.
+            let next = self.keeper.current_epoch(ctx)?.saturating_add(1);
+            let anchor = crate::types::EpochAnchor {
+                first_epoch: next,
+                start_height: i64::try_from(ctx.env.height)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1),
+            };
+            crate::state::EPOCH_ANCHOR.save(&mut ctx.storage(PREFIX), &anchor)?;
+        }
         PARAMS.save(&mut ctx.storage(PREFIX), &params)?;
         ctx.emit(events::params_updated(&msg.authority));
         Ok(MsgUpdateParamsResponse {}.encode_to_vec())
@@ -344,13 +412,15 @@ impl DeviceModule {
             None => None,
         };
         let chain_id = ctx.env.chain_id.clone();
-        signing::verify(
+        verify_charged(
+            ctx,
             &maker.key.to_proto(),
             &signing::attestation_bytes(&chain_id, key_proto, &msg.class, &msg.serial),
             &msg.attestation,
         )
         .map_err(signature_error("maker attestation"))?;
-        signing::verify(
+        verify_charged(
+            ctx,
             key_proto,
             &signing::possession_bytes(&chain_id, &owner, msg.nonce),
             &msg.possession,
@@ -514,9 +584,14 @@ impl DeviceModule {
             new_proto,
             device.key_rotations,
         );
-        signing::verify(&device.key.to_proto(), &sign_bytes, &msg.old_key_signature)
-            .map_err(signature_error("old key rotation"))?;
-        signing::verify(new_proto, &sign_bytes, &msg.new_key_signature)
+        verify_charged(
+            ctx,
+            &device.key.to_proto(),
+            &sign_bytes,
+            &msg.old_key_signature,
+        )
+        .map_err(signature_error("old key rotation"))?;
+        verify_charged(ctx, new_proto, &sign_bytes, &msg.new_key_signature)
             .map_err(signature_error("new key rotation"))?;
         device.key = new_key.clone();
         device.key_rotations = device
@@ -617,7 +692,7 @@ impl DeviceModule {
             .into());
         }
         let params = self.keeper.params(ctx)?;
-        let epoch = params.epoch_of(ctx.env.height);
+        let epoch = self.keeper.current_epoch(ctx)?;
         if msg.epoch != epoch {
             return Err(DeviceError::WrongEpoch {
                 what: "heartbeat",
@@ -655,7 +730,8 @@ impl DeviceModule {
             }
             .into());
         }
-        signing::verify(
+        verify_charged(
+            ctx,
             &device.key.to_proto(),
             &signing::heartbeat_bytes(
                 &ctx.env.chain_id,

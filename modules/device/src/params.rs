@@ -11,6 +11,8 @@ use crate::types::{kind_json, validate_name};
 
 /// The bond denom the default fees are in.
 pub const DEFAULT_FEE_DENOM: &str = "udepin";
+/// The longest a class may let a device go without a heartbeat, in epochs.
+pub const MAX_HEARTBEAT_INTERVAL_EPOCHS: u64 = 1_000_000;
 /// H3 resolutions run from 0 to 15.
 pub const MAX_H3_RESOLUTION: u32 = 15;
 
@@ -94,6 +96,17 @@ pub struct Params {
     pub max_transitions_per_block: u32,
     pub max_metadata_bytes: u32,
     pub max_serial_bytes: u32,
+    /// Old records deleted per block at most (contributions, hex densities, witness records,
+    /// shared fairly). Absent in JSON: the default.
+    #[serde(default = "default_max_prunes_per_block")]
+    pub max_prunes_per_block: u32,
+}
+
+/// The default of [`Params::max_prunes_per_block`].
+pub const DEFAULT_MAX_PRUNES_PER_BLOCK: u32 = 2000;
+
+fn default_max_prunes_per_block() -> u32 {
+    DEFAULT_MAX_PRUNES_PER_BLOCK
 }
 
 impl Default for Params {
@@ -124,6 +137,7 @@ impl Default for Params {
             max_transitions_per_block: 100,
             max_metadata_bytes: 1024,
             max_serial_bytes: 64,
+            max_prunes_per_block: DEFAULT_MAX_PRUNES_PER_BLOCK,
         }
     }
 }
@@ -161,9 +175,9 @@ impl Params {
                 coins::validate(fee)
                     .map_err(|e| invalid(format!("{what} of class {:?}: {}", c.name, e.message)))?;
             }
-            if c.heartbeat_interval_epochs == 0 {
+            if !(1..=MAX_HEARTBEAT_INTERVAL_EPOCHS).contains(&c.heartbeat_interval_epochs) {
                 return Err(invalid(format!(
-                    "heartbeat_interval_epochs of class {:?} must be at least 1",
+                    "heartbeat_interval_epochs of class {:?} must be 1 to {MAX_HEARTBEAT_INTERVAL_EPOCHS}",
                     c.name
                 )));
             }
@@ -179,6 +193,7 @@ impl Params {
                 u64::from(self.max_transitions_per_block),
             ),
             ("max_serial_bytes", u64::from(self.max_serial_bytes)),
+            ("max_prunes_per_block", u64::from(self.max_prunes_per_block)),
         ];
         for (name, v) in nonzero {
             if v == 0 {
@@ -241,6 +256,7 @@ impl Params {
             max_transitions_per_block: self.max_transitions_per_block,
             max_metadata_bytes: self.max_metadata_bytes,
             max_serial_bytes: self.max_serial_bytes,
+            max_prunes_per_block: self.max_prunes_per_block,
         }
     }
 
@@ -266,6 +282,7 @@ impl Params {
             max_transitions_per_block: p.max_transitions_per_block,
             max_metadata_bytes: p.max_metadata_bytes,
             max_serial_bytes: p.max_serial_bytes,
+            max_prunes_per_block: p.max_prunes_per_block,
         };
         params.validate()?;
         Ok(params)
@@ -274,12 +291,6 @@ impl Params {
     /// An H3 resolution from params (validated to be at most 15).
     pub fn resolution(r: u32) -> u8 {
         u8::try_from(r).unwrap_or(u8::MAX)
-    }
-
-    /// The epoch of a block height: epoch e covers heights [e × epoch_blocks + 1,
-    /// (e + 1) × epoch_blocks]; height 0 (genesis) is in epoch 0.
-    pub fn epoch_of(&self, height: u64) -> u64 {
-        height.saturating_sub(1) / self.epoch_blocks.max(1)
     }
 }
 
@@ -296,11 +307,16 @@ mod tests {
         assert_eq!(json["epoch_blocks"], "100");
         assert_eq!(json["classes"][0]["kind"], "DEVICE_KIND_COVERAGE");
         assert_eq!(json["classes"][0]["onboarding_fee"][0]["amount"], "1000000");
-        assert_eq!(serde_json::from_value::<Params>(json).unwrap(), p);
-        assert_eq!(p.epoch_of(0), 0);
-        assert_eq!(p.epoch_of(1), 0);
-        assert_eq!(p.epoch_of(100), 0);
-        assert_eq!(p.epoch_of(101), 1);
+        assert_eq!(serde_json::from_value::<Params>(json.clone()).unwrap(), p);
+        assert_eq!(json["max_prunes_per_block"], 2000);
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("max_prunes_per_block");
+        assert_eq!(serde_json::from_value::<Params>(old).unwrap(), p);
+        let no_prunes = Params {
+            max_prunes_per_block: 0,
+            ..p.clone()
+        };
+        assert!(no_prunes.validate().is_err());
         let bad = Params {
             min_location_resolution: 13,
             ..p.clone()

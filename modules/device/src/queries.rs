@@ -72,14 +72,20 @@ impl DeviceModule {
     }
 
     fn q_epoch(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<QueryEpochResponse> {
-        let params = self.keeper.params(ctx)?;
-        let epoch = params.epoch_of(ctx.env.height);
-        let blocks = u128::from(params.epoch_blocks);
-        let height = |h: u128| i64::try_from(h).unwrap_or(i64::MAX);
+        let blocks = self.keeper.params(ctx)?.epoch_blocks;
+        let anchor = self.keeper.epoch_anchor(ctx)?;
+        let height = ctx.env.height;
+        let epoch = anchor.epoch_of(blocks, height);
+        // The epoch before the anchor is the one a change of epoch_blocks ended early, in the
+        // block that changed it: it ends there, where it started is no longer known (0).
+        let (start_height, end_height) = anchor
+            .heights_of(blocks, epoch)
+            .unwrap_or((0, anchor.start_height.saturating_sub(1)));
         Ok(QueryEpochResponse {
             epoch,
-            start_height: height(u128::from(epoch) * blocks + 1),
-            end_height: height((u128::from(epoch) + 1) * blocks),
+            start_height,
+            end_height,
+            next_block_epoch: anchor.epoch_of(blocks, height.saturating_add(1)),
         })
     }
 
@@ -199,9 +205,11 @@ impl DeviceModule {
                 .map_err(|e| bad(e.to_string()))?;
             let (first, last) = crate::h3::descendant_range(cell);
             // Index keys are (location key, device id): the page key is the full index key.
+            // A page key continues the scan, but never outside the cell's range.
+            let start = (first, "").joined_key();
             let min = match page.filter(|p| !p.key.is_empty()) {
-                Some(p) => Bound::InclusiveRaw(p.key.clone()),
-                None => Bound::InclusiveRaw((first, "").joined_key()),
+                Some(p) => Bound::InclusiveRaw(p.key.clone().max(start)),
+                None => Bound::InclusiveRaw(start),
             };
             let max = last
                 .checked_add(1)

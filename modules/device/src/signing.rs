@@ -50,6 +50,8 @@ pub enum SignatureError {
     },
     #[error("{} public key is not a valid point on the curve", key_type_name(.key_type))]
     MalformedKey { key_type: KeyType },
+    #[error("ed25519 public key is of small order: a trivial signature verifies for it, so it proves nothing; use a real device key")]
+    SmallOrderKey,
     #[error(
         "{} signature is {got} bytes; it must be {expected}",
         key_type_name(.key_type)
@@ -127,9 +129,19 @@ fn secp256k1_key(key: &[u8]) -> Result<k256::ecdsa::VerifyingKey, SignatureError
 
 fn ed25519_key(key: &[u8]) -> Result<ed25519_consensus::VerificationKey, SignatureError> {
     check_key_length(KeyType::Ed25519, key, ED25519_KEY_LEN)?;
-    ed25519_consensus::VerificationKey::try_from(key).map_err(|_| SignatureError::MalformedKey {
+    let malformed = || SignatureError::MalformedKey {
         key_type: KeyType::Ed25519,
-    })
+    };
+    // ZIP-215 accepts keys of small order (the identity among them), for which a trivial
+    // signature verifies on any message: such a key proves nothing, so it is refused.
+    let bytes: [u8; 32] = key.try_into().map_err(|_| malformed())?;
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or_else(malformed)?;
+    if point.is_small_order() {
+        return Err(SignatureError::SmallOrderKey);
+    }
+    ed25519_consensus::VerificationKey::try_from(key).map_err(|_| malformed())
 }
 
 /// Checks that `key` has a known type and is a well-formed key of that type.
@@ -612,6 +624,37 @@ mod tests {
             };
             assert_eq!(validate_key(&key), Err(error.clone()));
             assert_eq!(verify(&key, b"x", &[1; 64]), Err(error));
+        }
+    }
+
+    #[test]
+    fn small_order_ed25519_keys_are_refused() {
+        // The identity point and another point of order 2 / 4 / 8 encodings.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut order2 = [0u8; 32];
+        order2[0] = 0xec;
+        for b in order2.iter_mut().take(31).skip(1) {
+            *b = 0xff;
+        }
+        order2[31] = 0x7f;
+        for bytes in [identity, order2, [0u8; 32]] {
+            let key = PublicKey {
+                r#type: KeyType::Ed25519 as i32,
+                key: bytes.to_vec(),
+            };
+            assert_eq!(
+                validate_key(&key),
+                Err(SignatureError::SmallOrderKey),
+                "{bytes:?}"
+            );
+            // A trivial signature (R = identity, s = 0) is refused too, for the key's sake.
+            let mut sig = [0u8; 64];
+            sig[0] = 1;
+            assert_eq!(
+                verify(&key, b"anything", &sig),
+                Err(SignatureError::SmallOrderKey)
+            );
         }
     }
 

@@ -1,17 +1,22 @@
 //! Every collection the registry keeps, under the module prefix `device/`.
 //!
-//! Primary data: params, makers, devices, location history, contributions, hex densities,
-//! witness records. Everything else is an index or a queue rebuilt from them by genesis
-//! import, and the invariants check that they mirror the primary data exactly.
+//! Primary data: params, the epoch anchor, makers, devices, location history, contributions,
+//! hex densities, witness records, reserved keys, inactivity deadlines and suspension
+//! cursors (all in genesis). Everything else is an index or a queue rebuilt from them by
+//! genesis import, and the invariants check that they mirror the primary data exactly.
 
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 
 use crate::params::Params;
-use crate::types::{Contribution, Device, Location, Maker};
+use crate::types::{Contribution, Device, EpochAnchor, Location, Maker};
 
 pub const PREFIX: &[u8] = b"device/";
 
 pub const PARAMS: Item<Params> = Item::new("p");
+
+/// Where epochs are counted from; absent: [`EpochAnchor::default`] (epoch 0 from height 1).
+/// Written when `epoch_blocks` changes, and by genesis import when genesis carries one.
+pub const EPOCH_ANCHOR: Item<EpochAnchor> = Item::new("a");
 
 /// maker name → maker.
 pub const MAKERS: Map<&str, Maker> = Map::new("m");

@@ -362,3 +362,112 @@ pub fn validate_name(what: &'static str, name: &str) -> Result<(), DeviceError> 
         })
     }
 }
+
+/// Where epochs are counted from: block `start_height` is the first block of epoch
+/// `first_epoch`, and every `epoch_blocks` blocks after it start the next epoch. Absent from
+/// state it is (0, 1). Changing `epoch_blocks` moves it to (next epoch, next height); an export
+/// shifts `start_height` by the exported height (it may become zero or negative) so that a
+/// chain restarting at height 1 continues the same epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochAnchor {
+    #[serde(with = "depin_app::json::u64_string", default)]
+    pub first_epoch: u64,
+    #[serde(with = "i64_string", default)]
+    pub start_height: i64,
+}
+
+impl Default for EpochAnchor {
+    fn default() -> Self {
+        EpochAnchor {
+            first_epoch: 0,
+            start_height: 1,
+        }
+    }
+}
+
+impl EpochAnchor {
+    /// The epoch of `height`: first_epoch + (height − start_height) / epoch_blocks. A height
+    /// before `start_height` (only the block that moved the anchor, or genesis) is in the
+    /// epoch before `first_epoch`.
+    pub fn epoch_of(&self, epoch_blocks: u64, height: u64) -> u64 {
+        let height = i128::from(height);
+        let start = i128::from(self.start_height);
+        if height < start {
+            return self.first_epoch.saturating_sub(1);
+        }
+        let n = (height - start) / i128::from(epoch_blocks.max(1));
+        self.first_epoch
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// The first and last heights of `epoch` (from `first_epoch` on); `None` for an earlier
+    /// epoch, whose heights the anchor does not know.
+    pub fn heights_of(&self, epoch_blocks: u64, epoch: u64) -> Option<(i64, i64)> {
+        let k = i128::from(epoch.checked_sub(self.first_epoch)?);
+        let blocks = i128::from(epoch_blocks.max(1));
+        let start = i128::from(self.start_height) + k * blocks;
+        let clamp = |h: i128| i64::try_from(h).unwrap_or(i64::MAX);
+        Some((clamp(start), clamp(start + blocks - 1)))
+    }
+}
+
+/// A key a device rotated away from: it stays reserved to the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredKey {
+    pub key: PublicKey,
+    pub device_id: String,
+}
+
+/// A revoked maker whose devices begin block is still suspending: the last device done
+/// ("" before the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuspensionCursor {
+    pub maker: String,
+    #[serde(default)]
+    pub last_device_id: String,
+}
+
+/// An Active device's inactivity deadline: at this epoch it becomes Inactive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDeadline {
+    pub device_id: String,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub epoch: u64,
+}
+
+#[cfg(test)]
+mod anchor_tests {
+    use super::EpochAnchor;
+
+    #[test]
+    fn anchored_epochs() {
+        let a = EpochAnchor::default();
+        assert_eq!(a.epoch_of(100, 0), 0);
+        assert_eq!(a.epoch_of(100, 1), 0);
+        assert_eq!(a.epoch_of(100, 100), 0);
+        assert_eq!(a.epoch_of(100, 101), 1);
+        assert_eq!(a.heights_of(100, 1), Some((101, 200)));
+        // Moved at height 57 (epoch 0) to 10 blocks per epoch from height 58.
+        let moved = EpochAnchor {
+            first_epoch: 1,
+            start_height: 58,
+        };
+        assert_eq!(moved.epoch_of(10, 57), 0);
+        assert_eq!(moved.epoch_of(10, 58), 1);
+        assert_eq!(moved.epoch_of(10, 67), 1);
+        assert_eq!(moved.epoch_of(10, 68), 2);
+        assert_eq!(moved.heights_of(10, 0), None);
+        // Exported at height 60: the restarted chain's height 1 is the old 61.
+        let shifted = EpochAnchor {
+            first_epoch: 1,
+            start_height: 58 - 60,
+        };
+        assert_eq!(shifted.epoch_of(10, 1), moved.epoch_of(10, 61));
+        assert_eq!(shifted.epoch_of(10, 8), moved.epoch_of(10, 68));
+        assert_eq!(shifted.heights_of(10, 2), Some((8, 17)));
+    }
+}

@@ -14,6 +14,7 @@ use prost::Message;
 
 use crate::error::DeviceError;
 use crate::events;
+use crate::msgs::verify_charged;
 use crate::params::Params;
 use crate::state::{CONTRIBUTIONS, PREFIX, WITNESS_RECORDS};
 use crate::types::{status_name, Device, Status};
@@ -83,7 +84,7 @@ impl DeviceModule {
         let submitter_raw = self.validate_witness(msg)?;
         let submitter = self.keeper.codec().encode(&submitter_raw);
         let params = self.keeper.params(ctx)?;
-        let epoch = params.epoch_of(ctx.env.height);
+        let epoch = self.keeper.current_epoch(ctx)?;
         if msg.epoch != epoch {
             return Err(DeviceError::WrongEpoch {
                 what: "beacon",
@@ -115,12 +116,16 @@ impl DeviceModule {
             msg.beacon_nonce,
             &msg.beacon_data_hash,
         );
-        signing::verify(&beacon.key.to_proto(), &beacon_bytes, &msg.beacon_signature).map_err(
-            |e| DeviceError::InvalidSignature {
-                what: "beacon",
-                reason: e.to_string(),
-            },
-        )?;
+        verify_charged(
+            ctx,
+            &beacon.key.to_proto(),
+            &beacon_bytes,
+            &msg.beacon_signature,
+        )
+        .map_err(|e| DeviceError::InvalidSignature {
+            what: "beacon",
+            reason: e.to_string(),
+        })?;
         let beacon_hash = signing::beacon_hash(
             &chain_id,
             &beacon.id,
@@ -128,7 +133,8 @@ impl DeviceModule {
             msg.beacon_nonce,
             &msg.beacon_data_hash,
         );
-        signing::verify(
+        verify_charged(
+            ctx,
             &witness.key.to_proto(),
             &signing::witness_bytes(&chain_id, &witness.id, &beacon_hash, msg.rssi, msg.snr),
             &msg.witness_signature,

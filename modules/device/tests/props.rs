@@ -241,7 +241,7 @@ fn random_operations_keep_the_registry_consistent() {
                             let msg = chain.heartbeat_msg(0, signer, &id, epoch, counter);
                             let r = chain.tx(0, vec![msg]);
                             if r.code == 0 {
-                                let e = chain.params.epoch_of(chain.height());
+                                let e = chain.epoch();
                                 *model.counted.entry((e, id.clone())).or_default() += 1;
                                 model.devices[device % n].3 = counter;
                             }
@@ -270,7 +270,7 @@ fn random_operations_keep_the_registry_consistent() {
                             let r = chain.tx(0, vec![common::any(MSG_SUBMIT_WITNESS, msg)]);
                             if r.code == 0 {
                                 WITNESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let e = chain.params.epoch_of(chain.height());
+                                let e = chain.epoch();
                                 *model.heard.entry((e, b_id.clone(), nonce)).or_default() += 1;
                                 *model.reports.entry((e, w_id.clone())).or_default() += 1;
                             }
@@ -284,7 +284,7 @@ fn random_operations_keep_the_registry_consistent() {
                             let msg = chain.heartbeat_msg(0, signer, id, epoch, counter);
                             let id = id.clone();
                             if chain.tx(0, vec![msg]).code == 0 {
-                                let e = chain.params.epoch_of(chain.height());
+                                let e = chain.epoch();
                                 *model.counted.entry((e, id)).or_default() += 1;
                                 model.devices[k].3 = counter;
                             }

@@ -200,6 +200,8 @@ fn maker_and_params_errors() {
     chain.ok(0, vec![chain.msg_revoke_maker("acme")]);
     assert_eq!(chain.events_of("maker_revoked").len(), 1);
     assert!(chain.maker("acme").revoked);
+    // Begin block of the next block finishes the (empty) suspension.
+    chain.block();
     chain.fails(0, vec![chain.msg_revoke_maker("acme")], CODESPACE, 30);
     chain.fails(
         0,
@@ -776,11 +778,12 @@ fn heartbeat_errors_and_lifecycle() {
         [e, e2]
     );
     let epoch: pb::QueryEpochResponse = chain.query(&format!("{Q}Epoch"), pb::QueryEpochRequest {});
-    assert_eq!(epoch.epoch, chain.params.epoch_of(chain.height()));
+    assert_eq!(epoch.epoch, (chain.height() - 1) / 5);
+    assert_eq!(epoch.next_block_epoch, chain.height() / 5);
     assert_eq!(epoch.end_height - epoch.start_height + 1, 5);
 
     // Old contributions are pruned after 3 epochs.
-    while chain.params.epoch_of(chain.height()) < e + 4 {
+    while chain.epoch() < e + 4 {
         chain.block();
     }
     chain.block();
@@ -942,42 +945,134 @@ fn revocation_suspends_in_bounded_batches() {
 
 #[test]
 fn genesis_round_trip_reproduces_state_and_app_hash() {
-    let mut chain = chain();
+    // One status change per block, so that a revocation is still being processed at export.
+    let mut params = test_params();
+    params.max_transitions_per_block = 1;
+    let mut chain = Chain::new(&[100 * M, 100 * M, 100 * M, 100 * M], params.clone());
     let maker = chain.acme();
     let a = device_signer(1);
     let b = device_signer(2);
     let ida = chain.onboard(1, &maker, "hotspot", "A", &a, Some(cell(10, 0)));
     let idb = chain.onboard(2, &maker, "hotspot", "B", &b, Some(cell(10, 0)));
     chain.ok(1, vec![chain.assert_location_msg(1, &ida, cell(10, 1))]);
+    // A key rotation: a's first key is retired, and stays reserved to a.
+    let a2 = device_signer(3);
+    chain.ok(1, vec![chain.rotate_msg(1, &ida, &a, &a2, 0)]);
     let e = chain.next_epoch();
     chain.ok(
         2,
         vec![
-            chain.heartbeat_msg(2, &a, &ida, e, 1),
+            chain.heartbeat_msg(2, &a2, &ida, e, 1),
             chain.heartbeat_msg(2, &b, &idb, e, 1),
         ],
     );
     chain.ok(2, vec![chain.metadata_msg(2, &idb, "hello")]);
+    // Maker beta with three devices, revoked: one suspension per block.
+    let beta = maker_signer(2);
     chain.ok(
         0,
-        vec![chain.msg_register_maker("beta", &maker_signer(2), &["compute"], 3)],
+        vec![chain.msg_register_maker("beta", &beta, &["compute"], 3)],
     );
+    let mut beta_ids = Vec::new();
+    for i in 0..3u64 {
+        let dev = device_signer(10 + i);
+        let msg = chain.onboard_msg(3, &beta, "beta", "compute", &format!("C{i}"), &dev, None);
+        chain.ok(3, vec![any(MSG_ONBOARD_DEVICE, msg)]);
+        beta_ids.push(dev.id(PREFIX));
+    }
+    chain.ok(0, vec![chain.msg_revoke_maker("beta")]);
+    chain.block();
+    assert_eq!(chain.status(&idb), pb::DeviceStatus::Active);
 
     let exported = chain.export();
     let device = &exported["device"];
     assert_eq!(device["params"]["epoch_blocks"], "5");
     assert_eq!(device["makers"].as_array().unwrap().len(), 2);
-    assert_eq!(device["devices"][0]["status"], "DEVICE_STATUS_ACTIVE");
     assert!(device["devices"][0]["key"]["key"].is_string());
     assert_eq!(device["locations"].as_array().unwrap().len(), 2);
     assert_eq!(device["contributions"].as_array().unwrap().len(), 2);
+    assert_eq!(device["retired_keys"].as_array().unwrap().len(), 1);
+    assert_eq!(device["retired_keys"][0]["device_id"], ida.as_str());
+    assert_eq!(device["deadlines"].as_array().unwrap().len(), 2);
+    let cursors = device["suspension_cursors"].as_array().unwrap();
+    assert_eq!(cursors.len(), 1, "the revocation is half done: {cursors:?}");
+    assert_eq!(cursors[0]["maker"], "beta");
+    assert_ne!(cursors[0]["last_device_id"], "");
+    // The anchor continues the epochs on a chain restarting at height 1.
+    let start: i64 = device["epoch_anchor"]["start_height"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(start, 1 - chain.height() as i64);
 
-    let imported = Chain::with_state(test_keys(4), &exported, test_params(), true);
-    let again = imported.export();
-    assert_eq!(again["device"], exported["device"]);
+    // The imported chain's first block is the original's next block: the same state. The
+    // heartbeat deadlines are the exported ones, even though the interval changed since.
+    let mut changed = params.clone();
+    for c in &mut changed.classes {
+        c.heartbeat_interval_epochs = 50;
+    }
+    chain.ok(0, vec![chain.update_params_msg(&changed)]);
+    let exported = chain.export();
+    let imported = Chain::with_state(test_keys(4), &exported, changed.clone(), true);
+    chain.block();
+    assert_eq!(imported.export()["device"], chain.export()["device"]);
+    assert_eq!(imported.export(), chain.export());
     assert_eq!(imported.device(&ida), chain.device(&ida));
+    assert_eq!(imported.next_epoch(), chain.next_epoch());
+    assert_eq!(imported.epoch(), chain.epoch());
 
-    // The same genesis gives the same app hash.
+    // Both go on alike: the retired key stays reserved, the suspension continues from its
+    // cursor, the Active devices expire at the same epoch.
+    // Byte for byte: every key of the registry's store, indexes and queues included, but for
+    // the epoch anchor (the original's is the default, absent; the import's is shifted: the
+    // same epochs, as compared above).
+    let raw = |c: &Chain| {
+        c.with_ctx(|ctx| {
+            use cosmwasm_std::Storage;
+            ctx.storage(b"device/")
+                .range(None, None, cosmwasm_std::Order::Ascending)
+                .filter(|(k, _)| k.as_slice() != b"a")
+                .collect::<Vec<_>>()
+        })
+    };
+    let (x, y) = (raw(&chain), raw(&imported));
+    assert_eq!(x.len(), y.len());
+    assert!(x == y, "the stores differ");
+    let mut chains = [chain, imported];
+    for c in &mut chains {
+        c.refused(2, vec![c.rotate_msg(2, &idb, &b, &a, 0)], CODESPACE, 14);
+    }
+    for _ in 0..3 {
+        for c in &mut chains {
+            c.block();
+        }
+    }
+    for c in &chains {
+        for id in &beta_ids {
+            assert_eq!(c.status(id), pb::DeviceStatus::Suspended);
+        }
+    }
+    assert_eq!(chains[0].export(), chains[1].export());
+    while chains[0].status(&idb) == pb::DeviceStatus::Active {
+        for c in &mut chains {
+            c.block();
+        }
+        assert!(chains[0].epoch() < e + 10);
+    }
+    assert_eq!(chains[1].status(&idb), pb::DeviceStatus::Inactive);
+    assert_eq!(
+        chains[0].epoch(),
+        e + 3,
+        "the deadline exported, not recomputed"
+    );
+    let [mut chain, _] = chains;
+    let exported = chain.export();
+    let again = Chain::with_state(test_keys(4), &exported, changed, true).export();
+    chain.block();
+    let next = chain.export();
+
+    // Import is deterministic, and a restart's block 1 is the original's next block.
     let hash = |state: &serde_json::Value| {
         let (app, _) = build_app(None);
         let dir = tempfile::tempdir().unwrap();
@@ -991,7 +1086,9 @@ fn genesis_round_trip_reproduces_state_and_app_hash() {
         let resp = driver.block(Vec::new());
         resp.app_hash.to_vec()
     };
-    assert_eq!(hash(&exported), hash(&again));
+    assert_eq!(hash(&exported), hash(&exported));
+    assert_eq!(again, next);
+    assert_eq!(hash(&again), hash(&next));
 
     // Invalid genesis is refused with a clear message.
     let refuse = |state: serde_json::Value, needle: &str| {
@@ -1019,9 +1116,21 @@ fn genesis_round_trip_reproduces_state_and_app_hash() {
         .unwrap()
         .push(first);
     refuse(broken, "listed twice");
-    let mut broken = exported;
+    let mut broken = exported.clone();
     broken["device"]["devices"][0]["class"] = "drone".into();
     refuse(broken, "class");
+    // The retired key given to another device too.
+    let mut broken = exported.clone();
+    let mut dup = broken["device"]["retired_keys"][0].clone();
+    dup["device_id"] = idb.as_str().into();
+    broken["device"]["retired_keys"]
+        .as_array_mut()
+        .unwrap()
+        .push(dup);
+    refuse(broken, "retired key");
+    let mut broken = exported;
+    broken["device"]["deadlines"] = serde_json::json!([{ "device_id": beta_ids[0], "epoch": "9" }]);
+    refuse(broken, "not an Active device");
 }
 
 #[test]

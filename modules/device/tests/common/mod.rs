@@ -195,9 +195,18 @@ impl Chain {
         self.driver.height()
     }
 
-    /// The epoch the next block runs in.
+    /// The epoch the next block runs in (the Epoch query's next_block_epoch).
     pub fn next_epoch(&self) -> u64 {
-        self.params.epoch_of(self.height() + 1)
+        self.epoch_info().next_block_epoch
+    }
+
+    /// The epoch of the last committed block.
+    pub fn epoch(&self) -> u64 {
+        self.epoch_info().epoch
+    }
+
+    pub fn epoch_info(&self) -> pb::QueryEpochResponse {
+        self.query(&format!("{Q}Epoch"), pb::QueryEpochRequest {})
     }
 
     pub fn address(&self, i: usize) -> String {
@@ -298,7 +307,7 @@ impl Chain {
     /// Runs a transaction that must fail with (codespace, code) and change neither the
     /// registry's state nor the signer's balance.
     pub fn fails(&mut self, i: usize, msgs: Vec<Any>, codespace: &str, code: u32) -> String {
-        let before = (self.export()["device"].clone(), self.balance(i));
+        let before = (self.device_state(), self.balance(i));
         let r = self.tx(i, msgs);
         assert_eq!(
             (r.codespace.as_str(), r.code),
@@ -306,7 +315,7 @@ impl Chain {
             "unexpected result: {}",
             r.log
         );
-        let after = (self.export()["device"].clone(), self.balance(i));
+        let after = (self.device_state(), self.balance(i));
         assert_eq!(before, after, "a failed tx changed state: {}", r.log);
         r.log
     }
@@ -350,6 +359,31 @@ impl Chain {
             .app
             .check_invariants(&mut WorkingSet::new(store.latest_view().unwrap()), &env);
         assert!(broken.is_empty(), "broken invariants: {broken:?}");
+    }
+
+    /// Runs `f` with a context over the latest committed state at the next block's height
+    /// (writes are thrown away): for calling the keeper as another module would.
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut depin_app::context::Ctx<'_, '_>) -> R) -> R {
+        let store = self.driver.node().store();
+        let env = Env::new(CHAIN_ID, store.version() + 1, ExecMode::Query);
+        let mut ws = WorkingSet::new(store.latest_view().unwrap());
+        let mut branch = depin_app::store::Branch::new(
+            &mut ws,
+            Arc::new(depin_app::store::GasMeter::infinite()),
+        );
+        let mut ctx = depin_app::context::Ctx::new(&mut branch, &env);
+        f(&mut ctx)
+    }
+
+    /// The registry's exported genesis with the epoch anchor as stored (the export shifts it
+    /// by the exported height), for comparing the state at different heights.
+    pub fn device_state(&self) -> serde_json::Value {
+        let mut state = self.export()["device"].clone();
+        if let Some(start) = state["epoch_anchor"]["start_height"].as_str() {
+            let stored = start.parse::<i64>().unwrap() + self.height() as i64;
+            state["epoch_anchor"]["start_height"] = stored.to_string().into();
+        }
+        state
     }
 
     pub fn export(&self) -> serde_json::Value {
