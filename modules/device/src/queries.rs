@@ -131,10 +131,13 @@ impl DeviceModule {
         if req.device_id.is_empty() {
             return Err(bad("device_id is empty"));
         }
-        let device = self
+        let mut device = self
             .keeper
             .device(ctx, &req.device_id)?
             .ok_or_else(|| DeviceError::NotFound(format!("device {}", req.device_id)))?;
+        // The status the chain applies now: a passed deadline or a revoked maker counts even
+        // before begin block has processed it (lists and the status filter use the stored one).
+        device.status = self.keeper.effective_status(ctx, &device)? as i32;
         Ok(QueryDeviceResponse {
             device: Some(device.to_proto()),
         })

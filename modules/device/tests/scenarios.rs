@@ -890,15 +890,25 @@ fn revocation_suspends_in_bounded_batches() {
         vec![chain.heartbeat_msg(2, &device_signer(0), &ids[0], e, 1)],
     );
     chain.ok(0, vec![chain.msg_revoke_maker("acme")]);
+    // Recorded suspensions (the status index); the Device query shows the effective status.
     let suspended = |chain: &Chain| {
-        ids.iter()
-            .filter(|id| chain.status(id) == pb::DeviceStatus::Suspended)
-            .count()
+        chain
+            .devices(pb::QueryDevicesRequest {
+                status: pb::DeviceStatus::Suspended as i32,
+                ..Default::default()
+            })
+            .len()
     };
     assert_eq!(
         suspended(&chain),
         0,
         "the revocation's own block suspends nothing yet"
+    );
+    assert!(
+        ids.iter()
+            .filter(|id| **id != ids[4])
+            .all(|id| chain.status(id) == pb::DeviceStatus::Suspended),
+        "the Device query shows every live device Suspended at once"
     );
     // Already Suspended for the message checks before begin block gets to them. (Begin block
     // suspends devices meanwhile, so only the result is compared.)
