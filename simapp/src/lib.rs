@@ -12,6 +12,7 @@ use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
 use depin_device::{DeviceKeeper, DeviceModule, DEVICE_MODULE_ACCOUNT};
+use depin_market::{MarketKeeper, MarketModule, MARKET_MODULE_ACCOUNT};
 use depin_slashing::{SlashingKeeper, SlashingModule};
 use depin_staking::{MultiHooks, StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
@@ -32,10 +33,13 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
         ModuleAccountSpec::new(NOT_BONDED_POOL, &[BURNER, STAKING]),
         // Device fees (onboarding, location asserts) pass through it and are burned.
         ModuleAccountSpec::new(DEVICE_MODULE_ACCOUNT, &[BURNER]),
+        // Escrow balances, provider collateral, bid deposits and unwithdrawn lease payments;
+        // the market's take is burned from it.
+        ModuleAccountSpec::new(MARKET_MODULE_ACCOUNT, &[BURNER]),
     ]
 }
 
-/// Composes the chain: auth, bank, staking, slashing, then the device registry (genesis and
+/// Composes the chain: auth, bank, staking, slashing, then the device registry and the market (genesis and
 /// block hooks run in this order; staking's genesis checks the pools the bank's genesis
 /// funded; the registry burns its fees through the bank).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
@@ -45,7 +49,8 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
     let bank = BankKeeper::new(codec.clone(), auth.clone(), &accounts);
     let staking = StakingKeeper::new(codec.clone(), bank.clone());
     let slashing = SlashingKeeper::new(codec.clone(), staking.clone());
-    let device = DeviceKeeper::new(codec, bank.clone());
+    let device = DeviceKeeper::new(codec.clone(), bank.clone());
+    let market = MarketKeeper::new(codec, bank.clone(), device.clone());
     // Staking calls its hooks once; the fan-out leaves room for the rewards module's.
     staking
         .set_hooks(MultiHooks::new().with(slashing.hooks()))
@@ -58,6 +63,7 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
         .module(StakingModule::new(staking))
         .module(SlashingModule::new(slashing))
         .module(DeviceModule::new(device))
+        .module(MarketModule::new(market))
         .ante(AuthAnte::new(auth, bank))
         .build()
 }

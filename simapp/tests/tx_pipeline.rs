@@ -1082,9 +1082,9 @@ fn an_exported_genesis_starts_a_chain_with_the_same_state() {
     }
     assert_eq!(
         account(&fresh, &dave.address),
-        Some((9, 1)),
-        "dave came after the six module accounts (fee collector, gov, mint, the two staking \
-         pools, device)"
+        Some((10, 1)),
+        "dave came after the seven module accounts (fee collector, gov, mint, the two staking \
+         pools, device, market)"
     );
     assert_eq!(total_supply(&fresh), total_supply(&chain.driver));
     // The fresh chain's export is the same document.
@@ -1109,7 +1109,7 @@ fn an_exported_genesis_starts_a_chain_with_the_same_state() {
     // The new chain carries on where the old one stopped.
     let data = SignerData {
         chain_id: CHAIN_ID.into(),
-        account_number: 9,
+        account_number: 10,
         sequence: 1,
     };
     let tx = send_tx(&dave, &data, &bob.address, 1, &standard_fee());

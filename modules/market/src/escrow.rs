@@ -1,0 +1,262 @@
+//! The settlement arithmetic of a lease against its escrow, on plain values: the keeper applies
+//! its result to the state and the bank, the queries show it without writing.
+//!
+//! A lease is paid for whole blocks: settling at height h pays
+//! n = min(h − settled_height, ⌊balance / price⌋) blocks, n × price from the escrow (the
+//! oldest deposits first). Of that payment ⌊payment × take_rate_bps / 10,000⌋ is the take; the
+//! rest accrues to the lease (`paid`, `unwithdrawn`). When n falls short the lease becomes
+//! INSUFFICIENT_FUNDS with `insufficient_since` = the height it is paid up to.
+
+use cosmwasm_std::Uint128;
+
+use crate::error::MarketError;
+use crate::params::Params;
+use crate::types::{Deposit, EscrowAccount, EscrowState, Lease, LeaseState};
+
+/// What one settlement did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accrual {
+    /// Taken out of the escrow (provider share + take).
+    pub payment: Uint128,
+    pub take: Uint128,
+    /// The escrow ran dry in this settlement.
+    pub ran_dry: bool,
+    /// The lease has been short of funds for the whole grace period: it must close.
+    pub grace_over: bool,
+}
+
+impl Accrual {
+    /// What accrued to the provider.
+    pub fn provider_share(&self) -> Uint128 {
+        self.payment - self.take
+    }
+}
+
+fn overflow(what: &str) -> MarketError {
+    MarketError::Corrupt(format!("{what} overflows"))
+}
+
+/// Takes `amount` out of `escrow`, from its oldest deposits first. The caller has checked that
+/// the balance covers it.
+pub fn consume(escrow: &mut EscrowAccount, amount: Uint128) -> Result<(), MarketError> {
+    let mut left = amount;
+    while !left.is_zero() {
+        let Some(first) = escrow.deposits.first_mut() else {
+            return Err(MarketError::Corrupt(format!(
+                "escrow {} pays {amount} but its deposits are spent",
+                escrow.id
+            )));
+        };
+        let used = left.min(first.amount.amount);
+        first.amount.amount -= used;
+        left -= used;
+        if first.amount.amount.is_zero() {
+            escrow.deposits.remove(0);
+        }
+    }
+    escrow.balance.amount =
+        escrow.balance.amount.checked_sub(amount).map_err(|_| {
+            MarketError::Corrupt(format!("escrow {} balance underflows", escrow.id))
+        })?;
+    escrow.transferred.amount = escrow
+        .transferred
+        .amount
+        .checked_add(amount)
+        .map_err(|_| overflow("escrow transferred"))?;
+    Ok(())
+}
+
+/// Adds a deposit: a new entry at the back, merged into the last entry when it is the same
+/// depositor's, or into the depositor's latest entry when the list is full (`max` entries).
+pub fn add_deposit(
+    escrow: &mut EscrowAccount,
+    depositor: &str,
+    amount: Uint128,
+    max: u32,
+) -> Result<(), MarketError> {
+    let slot = if escrow
+        .deposits
+        .last()
+        .is_some_and(|d| d.depositor == depositor)
+    {
+        escrow.deposits.len().checked_sub(1)
+    } else if escrow.deposits.len() < max as usize {
+        escrow.deposits.push(Deposit {
+            depositor: depositor.to_string(),
+            amount: crate::types::zero(&escrow.balance.denom),
+        });
+        escrow.deposits.len().checked_sub(1)
+    } else {
+        escrow
+            .deposits
+            .iter()
+            .rposition(|d| d.depositor == depositor)
+    };
+    let Some(i) = slot else {
+        return Err(MarketError::TooManyDeposits {
+            escrow: escrow.id.clone(),
+            max,
+        });
+    };
+    let d = &mut escrow.deposits[i];
+    d.amount.amount = d
+        .amount
+        .amount
+        .checked_add(amount)
+        .map_err(|_| overflow("deposit"))?;
+    escrow.balance.amount = escrow
+        .balance
+        .amount
+        .checked_add(amount)
+        .map_err(|_| overflow("escrow balance"))?;
+    Ok(())
+}
+
+/// Settles `lease` against `escrow` up to `height` (see the module doc). A closed lease, or a
+/// height at or before the settled one, changes nothing.
+pub fn accrue(
+    lease: &mut Lease,
+    escrow: &mut EscrowAccount,
+    params: &Params,
+    height: i64,
+) -> Result<Accrual, MarketError> {
+    let mut out = Accrual::default();
+    if lease.is(LeaseState::Active) && height > lease.settled_height {
+        let price = lease.price_per_block.amount;
+        let blocks = Uint128::from((height - lease.settled_height) as u64);
+        let affordable = if price.is_zero() {
+            blocks
+        } else {
+            escrow.balance.amount / price
+        };
+        let n = blocks.min(affordable);
+        let payment = n.checked_mul(price).map_err(|_| overflow("payment"))?;
+        consume(escrow, payment)?;
+        let take = params.take_of(payment);
+        let share = payment - take;
+        lease.paid.amount = lease
+            .paid
+            .amount
+            .checked_add(share)
+            .map_err(|_| overflow("lease paid"))?;
+        lease.unwithdrawn.amount = lease
+            .unwithdrawn
+            .amount
+            .checked_add(share)
+            .map_err(|_| overflow("lease unwithdrawn"))?;
+        // n ≤ blocks, which came from an i64 difference.
+        lease.settled_height += n.u128() as i64;
+        if n < blocks {
+            lease.state = LeaseState::InsufficientFunds as i32;
+            lease.insufficient_since = lease.settled_height;
+            escrow.state = EscrowState::Overdrawn as i32;
+            out.ran_dry = true;
+        }
+        out.payment = payment;
+        out.take = take;
+    }
+    if lease.is(LeaseState::InsufficientFunds) {
+        let grace = i64::try_from(params.insufficient_funds_grace_blocks).unwrap_or(i64::MAX);
+        out.grace_over = height.saturating_sub(lease.insufficient_since) >= grace;
+    }
+    Ok(out)
+}
+
+/// After a top-up: an INSUFFICIENT_FUNDS lease whose escrow again covers a block resumes,
+/// paid from `height` on (the blocks since it ran dry are not owed).
+pub fn resume_if_funded(lease: &mut Lease, escrow: &mut EscrowAccount, height: i64) -> bool {
+    if lease.is(LeaseState::InsufficientFunds)
+        && escrow.balance.amount >= lease.price_per_block.amount
+    {
+        lease.state = LeaseState::Active as i32;
+        lease.settled_height = height;
+        lease.insufficient_since = 0;
+        escrow.state = EscrowState::Open as i32;
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{zero, Deposit};
+    use depin_app::coins::Coin;
+
+    fn escrow(deposits: &[(&str, u128)]) -> EscrowAccount {
+        let mut e = EscrowAccount {
+            id: "order/1".into(),
+            owner: "t".into(),
+            deposits: Vec::new(),
+            balance: zero("u"),
+            transferred: zero("u"),
+            state: EscrowState::Open as i32,
+        };
+        for (d, a) in deposits {
+            add_deposit(&mut e, d, Uint128::new(*a), 3).unwrap();
+        }
+        e
+    }
+
+    fn lease(price: u128, settled: i64) -> Lease {
+        Lease {
+            order_id: 1,
+            provider: "p".into(),
+            tenant: "t".into(),
+            price_per_block: Coin::new(price, "u"),
+            state: LeaseState::Active as i32,
+            created_height: settled,
+            settled_height: settled,
+            paid: zero("u"),
+            unwithdrawn: zero("u"),
+            insufficient_since: 0,
+            closed_height: 0,
+            close_reason: 0,
+        }
+    }
+
+    #[test]
+    fn pays_whole_blocks_oldest_deposit_first() {
+        let params = Params {
+            take_rate_bps: 250,
+            insufficient_funds_grace_blocks: 4,
+            ..Params::default()
+        };
+        let mut e = escrow(&[("a", 150), ("b", 100)]);
+        let mut l = lease(70, 10);
+        let a = accrue(&mut l, &mut e, &params, 13).unwrap();
+        // 3 blocks owed, 3 affordable (250 / 70): 210 paid, take 5.
+        assert_eq!(a.payment.u128(), 210);
+        assert_eq!(a.take.u128(), 5);
+        assert_eq!(l.unwithdrawn.amount.u128(), 205);
+        assert_eq!(
+            e.deposits,
+            vec![Deposit {
+                depositor: "b".into(),
+                amount: Coin::new(40, "u")
+            }]
+        );
+        // Two more blocks owed, none affordable: dry since 13.
+        let a = accrue(&mut l, &mut e, &params, 15).unwrap();
+        assert!(a.ran_dry && !a.grace_over);
+        assert_eq!((l.insufficient_since, l.settled_height), (13, 13));
+        assert!(accrue(&mut l, &mut e, &params, 17).unwrap().grace_over);
+        // A top-up resumes from the top-up height.
+        add_deposit(&mut e, "c", Uint128::new(100), 3).unwrap();
+        assert!(resume_if_funded(&mut l, &mut e, 16));
+        assert_eq!((l.settled_height, l.insufficient_since), (16, 0));
+        assert_eq!(e.deposits_total(), Some(e.balance.amount));
+    }
+
+    #[test]
+    fn a_full_deposit_list_merges_into_the_depositors_own_entry() {
+        let mut e = escrow(&[("a", 1), ("b", 1), ("c", 1)]);
+        add_deposit(&mut e, "a", Uint128::new(5), 3).unwrap();
+        assert_eq!(e.deposits[0].amount.amount.u128(), 6);
+        assert!(add_deposit(&mut e, "d", Uint128::new(5), 3).is_err());
+        add_deposit(&mut e, "c", Uint128::new(1), 3).unwrap();
+        assert_eq!(e.deposits.len(), 3);
+        assert_eq!(e.balance.amount.u128(), 9);
+    }
+}

@@ -1,0 +1,109 @@
+//! The market's invariants. Run after every block by the simulation and the tests; never in a
+//! state path (they read everything).
+
+use cosmwasm_std::{Order as SortOrder, Uint128};
+use depin_app::context::Ctx;
+
+use crate::keeper::{MarketBank, MARKET_MODULE_ACCOUNT};
+use crate::state::{bids, leases, orders, ESCROWS, PREFIX, PROVIDERS};
+use crate::types::{amount_of, LeaseState, OrderState};
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn sum(a: Uint128, b: Uint128) -> Result<Uint128, String> {
+    a.checked_add(b).map_err(err)
+}
+
+/// Checks every invariant; `Err` names the first broken one with its numbers.
+pub fn check(ctx: &mut Ctx<'_, '_>, bank: &dyn MarketBank, denom: &str) -> Result<(), String> {
+    let store = ctx.storage(PREFIX);
+    let mut held = Uint128::zero();
+    let mut escrows = 0u128;
+    for r in ESCROWS.range(&store, None, None, SortOrder::Ascending) {
+        let (_, e) = r.map_err(err)?;
+        if e.deposits_total() != Some(e.balance.amount) {
+            return Err(format!(
+                "escrow {}: balance {} is not the sum of its deposits",
+                e.id, e.balance.amount
+            ));
+        }
+        if e.deposits.iter().any(|d| d.amount.amount.is_zero()) {
+            return Err(format!("escrow {} keeps an empty deposit", e.id));
+        }
+        if e.is_closed() && !e.balance.amount.is_zero() {
+            return Err(format!(
+                "closed escrow {} still holds {}",
+                e.id, e.balance.amount
+            ));
+        }
+        escrows += e.balance.amount.u128();
+        held = sum(held, e.balance.amount)?;
+    }
+    let mut collateral = Uint128::zero();
+    for r in PROVIDERS.range(&store, None, None, SortOrder::Ascending) {
+        let (_, p) = r.map_err(err)?;
+        let c = amount_of(&p.collateral, denom);
+        if amount_of(&p.locked_collateral, denom) > c {
+            return Err(format!(
+                "provider {} locks more collateral than it holds",
+                p.owner
+            ));
+        }
+        collateral = sum(collateral, c)?;
+    }
+    held = sum(held, collateral)?;
+    let mut deposits = Uint128::zero();
+    for r in bids().range(&store, None, None, SortOrder::Ascending) {
+        let (_, b) = r.map_err(err)?;
+        if b.holds_deposit() {
+            deposits = sum(deposits, b.deposit.amount)?;
+        }
+    }
+    held = sum(held, deposits)?;
+    let mut unwithdrawn = Uint128::zero();
+    for r in leases().range(&store, None, None, SortOrder::Ascending) {
+        let (_, l) = r.map_err(err)?;
+        let closed = l.is(LeaseState::Closed);
+        if closed != (l.closed_height != 0) || closed != (l.close_reason != 0) {
+            return Err(format!(
+                "lease {} is {} with closed_height {} and close reason {}",
+                l.order_id, l.state, l.closed_height, l.close_reason
+            ));
+        }
+        if closed && !l.unwithdrawn.amount.is_zero() {
+            return Err(format!(
+                "closed lease {} keeps unwithdrawn funds",
+                l.order_id
+            ));
+        }
+        if !closed && l.is(LeaseState::InsufficientFunds) == (l.insufficient_since == 0) {
+            return Err(format!(
+                "lease {} is {} with insufficient_since {}",
+                l.order_id, l.state, l.insufficient_since
+            ));
+        }
+        let order = orders()
+            .may_load(&store, l.order_id)
+            .map_err(err)?
+            .ok_or_else(|| format!("lease {} has no order", l.order_id))?;
+        if closed == order.is(OrderState::Active) {
+            return Err(format!(
+                "lease {} is {} but its order is {}",
+                l.order_id, l.state, order.state
+            ));
+        }
+        unwithdrawn = sum(unwithdrawn, l.unwithdrawn.amount)?;
+    }
+    held = sum(held, unwithdrawn)?;
+    drop(store);
+    let address = depin_app::address::module_address(MARKET_MODULE_ACCOUNT);
+    let balance = bank.balance(ctx, &address, denom).map_err(err)?;
+    if balance != held {
+        return Err(format!(
+            "market module account holds {balance}{denom} but escrows {escrows} + collateral {collateral} + bid deposits {deposits} + unwithdrawn {unwithdrawn} = {held}"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! Market params, changed only by the governance authority (`MsgUpdateParams`). JSON in the
+//! proto3 mapping of `depin.market.v1.Params`.
+
+use cosmwasm_std::Uint128;
+use depin_app::coins::{self, Coin};
+use depin_app::error::AppResult;
+use depin_proto::depin::market::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+use crate::error::MarketError;
+use crate::types::{take_destination_json, TakeDestination};
+
+pub const DEFAULT_DENOM: &str = "udepin";
+/// Upper bounds params may not pass: they bound the work of one message or one block.
+pub const MAX_BIDS_PER_ORDER_CAP: u32 = 100;
+pub const MAX_ATTRIBUTES_CAP: u32 = 64;
+pub const MAX_DEVICES_PER_PROVIDER_CAP: u32 = 256;
+pub const MAX_DEPOSITS_PER_ESCROW_CAP: u32 = 100;
+pub const MAX_TRANSITIONS_PER_BLOCK_CAP: u32 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub denom: String,
+    pub min_provider_collateral: Coin,
+    pub bid_deposit: Coin,
+    pub max_bids_per_order: u32,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub bid_timeout_blocks: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub min_order_deposit_blocks: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub insufficient_funds_grace_blocks: u64,
+    pub take_rate_bps: u32,
+    #[serde(with = "take_destination_json")]
+    pub take_destination: i32,
+    #[serde(default)]
+    pub community_pool_account: String,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub proving_period_blocks: u64,
+    pub challenges_per_period: u32,
+    pub min_chunk_size: u32,
+    pub max_chunk_size: u32,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub deal_acceptance_blocks: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub deal_activation_blocks: u64,
+    pub fault_fee_bps: u32,
+    pub max_consecutive_faults: u32,
+    pub max_transitions_per_block: u32,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub usage_epoch_blocks: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub usage_retention_epochs: u64,
+    pub max_attributes: u32,
+    pub max_devices_per_provider: u32,
+    pub max_deposits_per_escrow: u32,
+}
+
+impl Default for Params {
+    /// Prices in udepin; 100 DEPIN of provider collateral and a 1 DEPIN bid deposit; up to 20
+    /// bids an order, taken for 600 blocks; an order deposit of 100 blocks at its max price;
+    /// 100 blocks of grace on an empty escrow; 2% of every payment burned; usage epochs of
+    /// 1,000 blocks kept for 30 epochs. Storage: proving periods of 100 blocks with 4
+    /// challenges, chunks of 256 B to 1 MiB, 5% of the collateral per fault, 3 faults in a row
+    /// terminate.
+    fn default() -> Self {
+        Params {
+            denom: DEFAULT_DENOM.into(),
+            min_provider_collateral: Coin::new(100_000_000, DEFAULT_DENOM),
+            bid_deposit: Coin::new(1_000_000, DEFAULT_DENOM),
+            max_bids_per_order: 20,
+            bid_timeout_blocks: 600,
+            min_order_deposit_blocks: 100,
+            insufficient_funds_grace_blocks: 100,
+            take_rate_bps: 200,
+            take_destination: TakeDestination::Burn as i32,
+            community_pool_account: String::new(),
+            proving_period_blocks: 100,
+            challenges_per_period: 4,
+            min_chunk_size: 256,
+            max_chunk_size: 1 << 20,
+            deal_acceptance_blocks: 600,
+            deal_activation_blocks: 600,
+            fault_fee_bps: 500,
+            max_consecutive_faults: 3,
+            max_transitions_per_block: 200,
+            usage_epoch_blocks: 1_000,
+            usage_retention_epochs: 30,
+            max_attributes: 16,
+            max_devices_per_provider: 64,
+            max_deposits_per_escrow: 16,
+        }
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> MarketError {
+    MarketError::InvalidParams(msg.into())
+}
+
+fn coin_from(
+    c: &Option<cosmrs::proto::cosmos::base::v1beta1::Coin>,
+    what: &str,
+) -> AppResult<Coin> {
+    let c = c
+        .as_ref()
+        .ok_or_else(|| invalid(format!("{what} is missing")))?;
+    let amount = c.amount.parse::<u128>().map_err(|_| {
+        invalid(format!(
+            "{what} amount {:?} is not a whole number",
+            c.amount
+        ))
+    })?;
+    Ok(Coin {
+        denom: c.denom.clone(),
+        amount: Uint128::new(amount),
+    })
+}
+
+impl Params {
+    pub fn validate(&self) -> AppResult<()> {
+        coins::validate_denom(&self.denom).map_err(|e| invalid(e.message))?;
+        for (what, c) in [
+            ("min_provider_collateral", &self.min_provider_collateral),
+            ("bid_deposit", &self.bid_deposit),
+        ] {
+            if c.denom != self.denom {
+                return Err(invalid(format!(
+                    "{what} is in {}: it must be in the market denom {}",
+                    c.denom, self.denom
+                ))
+                .into());
+            }
+        }
+        let ranges: [(&str, u64, u64, u64); 9] = [
+            (
+                "max_bids_per_order",
+                self.max_bids_per_order.into(),
+                1,
+                MAX_BIDS_PER_ORDER_CAP.into(),
+            ),
+            ("bid_timeout_blocks", self.bid_timeout_blocks, 1, u64::MAX),
+            ("usage_epoch_blocks", self.usage_epoch_blocks, 1, u64::MAX),
+            (
+                "usage_retention_epochs",
+                self.usage_retention_epochs,
+                1,
+                u64::MAX,
+            ),
+            (
+                "max_transitions_per_block",
+                self.max_transitions_per_block.into(),
+                1,
+                MAX_TRANSITIONS_PER_BLOCK_CAP.into(),
+            ),
+            (
+                "max_attributes",
+                self.max_attributes.into(),
+                1,
+                MAX_ATTRIBUTES_CAP.into(),
+            ),
+            (
+                "max_devices_per_provider",
+                self.max_devices_per_provider.into(),
+                1,
+                MAX_DEVICES_PER_PROVIDER_CAP.into(),
+            ),
+            (
+                "max_deposits_per_escrow",
+                self.max_deposits_per_escrow.into(),
+                1,
+                MAX_DEPOSITS_PER_ESCROW_CAP.into(),
+            ),
+            (
+                "proving_period_blocks",
+                self.proving_period_blocks,
+                1,
+                u64::MAX,
+            ),
+        ];
+        for (what, v, lo, hi) in ranges {
+            if v < lo || v > hi {
+                return Err(invalid(format!("{what} is {v}: it must be from {lo} to {hi}")).into());
+            }
+        }
+        for (what, bps) in [
+            ("take_rate_bps", self.take_rate_bps),
+            ("fault_fee_bps", self.fault_fee_bps),
+        ] {
+            if bps > 10_000 {
+                return Err(invalid(format!("{what} is {bps}: at most 10000 (100%)")).into());
+            }
+        }
+        match TakeDestination::try_from(self.take_destination) {
+            Ok(TakeDestination::Burn) => {}
+            Ok(TakeDestination::CommunityPool) => {
+                if self.community_pool_account.is_empty() {
+                    return Err(invalid(
+                        "take_destination is the community pool but community_pool_account is empty: name its module account",
+                    )
+                    .into());
+                }
+            }
+            _ => return Err(invalid(
+                "take_destination must be TAKE_DESTINATION_BURN or TAKE_DESTINATION_COMMUNITY_POOL",
+            )
+            .into()),
+        }
+        let pow2 = |n: u32| n.is_power_of_two();
+        if !pow2(self.min_chunk_size)
+            || !pow2(self.max_chunk_size)
+            || self.min_chunk_size > self.max_chunk_size
+        {
+            return Err(invalid(format!(
+                "chunk sizes {}..{} must be powers of two with min ≤ max",
+                self.min_chunk_size, self.max_chunk_size
+            ))
+            .into());
+        }
+        if self.challenges_per_period == 0 || self.max_consecutive_faults == 0 {
+            return Err(invalid(
+                "challenges_per_period and max_consecutive_faults must be at least 1",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    pub fn to_proto(&self) -> pb::Params {
+        pb::Params {
+            denom: self.denom.clone(),
+            min_provider_collateral: Some(self.min_provider_collateral.to_proto()),
+            bid_deposit: Some(self.bid_deposit.to_proto()),
+            max_bids_per_order: self.max_bids_per_order,
+            bid_timeout_blocks: self.bid_timeout_blocks,
+            min_order_deposit_blocks: self.min_order_deposit_blocks,
+            insufficient_funds_grace_blocks: self.insufficient_funds_grace_blocks,
+            take_rate_bps: self.take_rate_bps,
+            take_destination: self.take_destination,
+            community_pool_account: self.community_pool_account.clone(),
+            proving_period_blocks: self.proving_period_blocks,
+            challenges_per_period: self.challenges_per_period,
+            min_chunk_size: self.min_chunk_size,
+            max_chunk_size: self.max_chunk_size,
+            deal_acceptance_blocks: self.deal_acceptance_blocks,
+            deal_activation_blocks: self.deal_activation_blocks,
+            fault_fee_bps: self.fault_fee_bps,
+            max_consecutive_faults: self.max_consecutive_faults,
+            max_transitions_per_block: self.max_transitions_per_block,
+            usage_epoch_blocks: self.usage_epoch_blocks,
+            usage_retention_epochs: self.usage_retention_epochs,
+            max_attributes: self.max_attributes,
+            max_devices_per_provider: self.max_devices_per_provider,
+            max_deposits_per_escrow: self.max_deposits_per_escrow,
+        }
+    }
+
+    pub fn from_proto(p: &pb::Params) -> AppResult<Self> {
+        Ok(Params {
+            denom: p.denom.clone(),
+            min_provider_collateral: coin_from(
+                &p.min_provider_collateral,
+                "min_provider_collateral",
+            )?,
+            bid_deposit: coin_from(&p.bid_deposit, "bid_deposit")?,
+            max_bids_per_order: p.max_bids_per_order,
+            bid_timeout_blocks: p.bid_timeout_blocks,
+            min_order_deposit_blocks: p.min_order_deposit_blocks,
+            insufficient_funds_grace_blocks: p.insufficient_funds_grace_blocks,
+            take_rate_bps: p.take_rate_bps,
+            take_destination: p.take_destination,
+            community_pool_account: p.community_pool_account.clone(),
+            proving_period_blocks: p.proving_period_blocks,
+            challenges_per_period: p.challenges_per_period,
+            min_chunk_size: p.min_chunk_size,
+            max_chunk_size: p.max_chunk_size,
+            deal_acceptance_blocks: p.deal_acceptance_blocks,
+            deal_activation_blocks: p.deal_activation_blocks,
+            fault_fee_bps: p.fault_fee_bps,
+            max_consecutive_faults: p.max_consecutive_faults,
+            max_transitions_per_block: p.max_transitions_per_block,
+            usage_epoch_blocks: p.usage_epoch_blocks,
+            usage_retention_epochs: p.usage_retention_epochs,
+            max_attributes: p.max_attributes,
+            max_devices_per_provider: p.max_devices_per_provider,
+            max_deposits_per_escrow: p.max_deposits_per_escrow,
+        })
+    }
+
+    /// The take of a payment: floor(payment × take_rate_bps / 10,000).
+    pub fn take_of(&self, payment: Uint128) -> Uint128 {
+        payment.multiply_ratio(self.take_rate_bps, 10_000u32)
+    }
+
+    /// The usage epoch of `height`.
+    pub fn usage_epoch(&self, height: u64) -> u64 {
+        height / self.usage_epoch_blocks.max(1)
+    }
+}

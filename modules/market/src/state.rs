@@ -1,0 +1,115 @@
+//! Every collection the market keeps, under the module prefix `market/`.
+//!
+//! Primary data: params, providers, auditors, audited attributes, orders, bids, leases, escrow
+//! accounts, usage records and the id counters. The rest (the secondary indexes of the
+//! indexed maps, the order timeout queue, the auditor index) is rebuilt from them by genesis
+//! import.
+
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+
+use crate::params::Params;
+use crate::types::{Auditor, Bid, EscrowAccount, Lease, Order, Provider, Usage};
+
+pub const PREFIX: &[u8] = b"market/";
+
+pub const PARAMS: Item<Params> = Item::new("p");
+/// The id the next order gets (ids start at 1).
+pub const NEXT_ORDER_ID: Item<u64> = Item::new("no");
+/// The id the next storage deal gets (ids start at 1).
+pub const NEXT_DEAL_ID: Item<u64> = Item::new("nd");
+
+/// provider owner (bech32) → provider.
+pub const PROVIDERS: Map<&str, Provider> = Map::new("v");
+
+/// auditor (bech32) → auditor.
+pub const AUDITORS: Map<&str, Auditor> = Map::new("a");
+/// (provider, auditor) → the attributes that auditor signed for that provider.
+pub const AUDITED: Map<(&str, &str), Vec<crate::types::Attribute>> = Map::new("s");
+/// (auditor, provider) → (): index of [`AUDITED`] by auditor, for deleting a removed
+/// auditor's signatures.
+pub const AUDITED_BY_AUDITOR: Map<(&str, &str), ()> = Map::new("sa");
+/// removed auditor → (): its signatures are deleted by begin block in bounded batches.
+/// Until then they count for nothing (requirements and queries read only registered
+/// auditors' signatures).
+pub const AUDITOR_PURGES: Map<&str, ()> = Map::new("sp");
+
+pub struct OrderIndexes<'a> {
+    pub tenant: MultiIndex<'a, String, Order, u64>,
+    pub state: MultiIndex<'a, i32, Order, u64>,
+}
+
+impl IndexList<Order> for OrderIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Order>> + '_> {
+        let v: Vec<&dyn Index<Order>> = vec![&self.tenant, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+/// order id → order (namespaces "o", "ot", "os").
+pub fn orders<'a>() -> IndexedMap<u64, Order, OrderIndexes<'a>> {
+    IndexedMap::new(
+        "o",
+        OrderIndexes {
+            tenant: MultiIndex::new(|_, o: &Order| o.tenant.clone(), "o", "ot"),
+            state: MultiIndex::new(|_, o: &Order| o.state, "o", "os"),
+        },
+    )
+}
+
+pub struct BidIndexes<'a> {
+    pub provider: MultiIndex<'a, String, Bid, (u64, String)>,
+    pub state: MultiIndex<'a, i32, Bid, (u64, String)>,
+}
+
+impl IndexList<Bid> for BidIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Bid>> + '_> {
+        let v: Vec<&dyn Index<Bid>> = vec![&self.provider, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+/// (order id, provider) → bid (namespaces "b", "bp", "bs").
+pub fn bids<'a>() -> IndexedMap<(u64, String), Bid, BidIndexes<'a>> {
+    IndexedMap::new(
+        "b",
+        BidIndexes {
+            provider: MultiIndex::new(|_, b: &Bid| b.provider.clone(), "b", "bp"),
+            state: MultiIndex::new(|_, b: &Bid| b.state, "b", "bs"),
+        },
+    )
+}
+
+pub struct LeaseIndexes<'a> {
+    pub tenant: MultiIndex<'a, String, Lease, u64>,
+    pub provider: MultiIndex<'a, String, Lease, u64>,
+    pub state: MultiIndex<'a, i32, Lease, u64>,
+}
+
+impl IndexList<Lease> for LeaseIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Lease>> + '_> {
+        let v: Vec<&dyn Index<Lease>> = vec![&self.tenant, &self.provider, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+/// order id → its lease (namespaces "l", "lt", "lp", "ls"). One lease per order at most.
+pub fn leases<'a>() -> IndexedMap<u64, Lease, LeaseIndexes<'a>> {
+    IndexedMap::new(
+        "l",
+        LeaseIndexes {
+            tenant: MultiIndex::new(|_, l: &Lease| l.tenant.clone(), "l", "lt"),
+            provider: MultiIndex::new(|_, l: &Lease| l.provider.clone(), "l", "lp"),
+            state: MultiIndex::new(|_, l: &Lease| l.state, "l", "ls"),
+        },
+    )
+}
+
+/// escrow id ("order/<id>", "deal/<id>") → escrow account.
+pub const ESCROWS: Map<&str, EscrowAccount> = Map::new("e");
+
+/// (bid deadline, order id) → (): one entry per open order; begin block closes orders whose
+/// deadline has passed, at most params.max_transitions_per_block a block.
+pub const ORDER_TIMEOUTS: Map<(u64, u64), ()> = Map::new("q");
+
+/// (usage epoch, provider) → what the provider was paid in that epoch.
+pub const USAGE: Map<(u64, &str), Usage> = Map::new("u");
