@@ -127,6 +127,60 @@ pub enum MarketError {
         count: usize,
         max: u32,
     },
+    #[error("storage deal {0} does not exist")]
+    DealNotFound(u64),
+    #[error("{signer} is not the client of deal {deal}: its client {client} must sign")]
+    NotDealClient {
+        deal: u64,
+        signer: String,
+        client: String,
+    },
+    #[error("{signer} is not the provider of deal {deal}: its provider {provider} must sign")]
+    NotDealProvider {
+        deal: u64,
+        signer: String,
+        provider: String,
+    },
+    #[error("deal {deal} is {state}: {need}")]
+    DealWrongState {
+        deal: u64,
+        state: String,
+        need: &'static str,
+    },
+    #[error("deal {deal}: {what} by height {deadline}; it is now {height}")]
+    DealDeadlinePassed {
+        deal: u64,
+        what: &'static str,
+        deadline: i64,
+        height: u64,
+    },
+    #[error("chunk_size {chunk_size} is not allowed: a power of two from {min} to {max}")]
+    InvalidChunkSize { chunk_size: u32, min: u32, max: u32 },
+    #[error("provider {provider} has {free} of free collateral (collateral less what deals lock): the deal needs {need}; deposit more with MsgDepositCollateral")]
+    CollateralNotFree {
+        provider: String,
+        free: String,
+        need: String,
+    },
+    #[error("the proof is for period {got} of deal {deal}: the current period is {want}")]
+    WrongPeriod { deal: u64, got: u64, want: u64 },
+    #[error("period {period} of deal {deal} is proven already")]
+    AlreadyProven { deal: u64, period: u64 },
+    #[error("deal {deal}: {got} chunk proofs sent, the period challenges exactly {want} (see the Challenges query)")]
+    ProofCount { deal: u64, got: usize, want: usize },
+    #[error("deal {deal}: proof {position} is for chunk {got} but challenge {position} is chunk {want} (answer the Challenges query's indices in order)")]
+    WrongChallenge {
+        deal: u64,
+        position: usize,
+        got: u64,
+        want: u64,
+    },
+    #[error("deal {deal}: proof {position} is invalid: {reason}")]
+    InvalidProof {
+        deal: u64,
+        position: usize,
+        reason: String,
+    },
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0} not found")]
@@ -187,6 +241,18 @@ impl CodedError for MarketError {
             AttributeNotDeclared { .. } => 38,
             NothingSigned { .. } => 39,
             TooMany { .. } => 40,
+            DealNotFound(_) => 41,
+            NotDealClient { .. } => 42,
+            NotDealProvider { .. } => 43,
+            DealWrongState { .. } => 44,
+            DealDeadlinePassed { .. } => 45,
+            InvalidChunkSize { .. } => 46,
+            CollateralNotFree { .. } => 47,
+            WrongPeriod { .. } => 48,
+            AlreadyProven { .. } => 49,
+            ProofCount { .. } => 50,
+            WrongChallenge { .. } => 51,
+            InvalidProof { .. } => 52,
             InvalidRequest(_) => sdk::INVALID_REQUEST,
             NotFound(_) => sdk::NOT_FOUND,
             Corrupt(_) => sdk::INTERNAL,

@@ -145,3 +145,52 @@ pub fn escrow_refunded(escrow: &str, depositor: &str, amount: &str) -> Event {
         .attr("depositor", depositor)
         .attr("amount", amount)
 }
+
+pub fn deal_proposed(deal: u64, client: &str, provider: &str, price: &str, escrow: &str) -> Event {
+    event("deal_proposed")
+        .attr("deal_id", deal.to_string())
+        .attr("client", client)
+        .attr("provider", provider)
+        .attr("price_per_period", price)
+        .attr("escrow", escrow)
+}
+
+pub fn deal_accepted(deal: u64, provider: &str, collateral: &str, deadline: i64) -> Event {
+    event("deal_accepted")
+        .attr("deal_id", deal.to_string())
+        .attr("provider", provider)
+        .attr("collateral", collateral)
+        .attr("deadline", deadline.to_string())
+}
+
+pub fn deal_activated(deal: u64, provider: &str, start_height: i64) -> Event {
+    event("deal_activated")
+        .attr("deal_id", deal.to_string())
+        .attr("provider", provider)
+        .attr("start_height", start_height.to_string())
+}
+
+pub fn storage_proof(deal: u64, provider: &str, period: u64) -> Event {
+    event("storage_proof")
+        .attr("deal_id", deal.to_string())
+        .attr("provider", provider)
+        .attr("period", period.to_string())
+}
+
+pub fn deal_fault(deal: u64, provider: &str, client: &str, period: u64, fee: &str) -> Event {
+    event("deal_fault")
+        .attr("deal_id", deal.to_string())
+        .attr("provider", provider)
+        .attr("client", client)
+        .attr("period", period.to_string())
+        .attr("fee", fee)
+}
+
+/// A deal's end: kind is deal_terminated, deal_completed, deal_expired, deal_cancelled or
+/// deal_activation_missed.
+pub fn deal_ended(kind: &str, deal: u64, client: &str, provider: &str) -> Event {
+    event(kind)
+        .attr("deal_id", deal.to_string())
+        .attr("client", client)
+        .attr("provider", provider)
+}

@@ -13,11 +13,12 @@ use crate::error::MarketError;
 use crate::msgs::validate_attributes;
 use crate::params::Params;
 use crate::state::{
-    bids, leases, orders, AUDITED, AUDITED_BY_AUDITOR, AUDITORS, ESCROWS, NEXT_DEAL_ID,
-    NEXT_ORDER_ID, ORDER_TIMEOUTS, PARAMS, PREFIX, PROVIDERS, USAGE,
+    bids, deals, leases, orders, AUDITED, AUDITED_BY_AUDITOR, AUDITORS, DEAL_QUEUE, ESCROWS,
+    NEXT_DEAL_ID, NEXT_ORDER_ID, ORDER_TIMEOUTS, PARAMS, PREFIX, PROVIDERS, USAGE,
 };
 use crate::types::{
-    AuditedAttributes, Auditor, Bid, EscrowAccount, Lease, Order, OrderState, Provider, Usage,
+    AuditedAttributes, Auditor, Bid, EscrowAccount, Lease, Order, OrderState, Provider,
+    StorageDeal, Usage,
 };
 use crate::MarketModule;
 
@@ -39,6 +40,10 @@ pub struct GenesisState {
     pub leases: Vec<Lease>,
     #[serde(default)]
     pub escrow_accounts: Vec<EscrowAccount>,
+    /// Storage deals; the deal queue is rebuilt from them (one entry per open deal, keyed by
+    /// its deadline).
+    #[serde(default)]
+    pub deals: Vec<StorageDeal>,
     #[serde(default)]
     pub usage: Vec<Usage>,
     #[serde(with = "depin_app::json::u64_string", default = "one")]
@@ -62,6 +67,7 @@ impl Default for GenesisState {
             bids: Vec::new(),
             leases: Vec::new(),
             escrow_accounts: Vec::new(),
+            deals: Vec::new(),
             usage: Vec::new(),
             next_order_id: 1,
             next_deal_id: 1,
@@ -137,6 +143,34 @@ impl MarketModule {
             }
             ESCROWS.save(&mut store, &e.id, e)?;
         }
+        let mut deal_ids = BTreeSet::new();
+        for d in &g.deals {
+            if d.id == 0 || d.id >= g.next_deal_id || !deal_ids.insert(d.id) {
+                return Err(invalid(format!(
+                    "deal {}: ids are unique, from 1, below next_deal_id",
+                    d.id
+                )));
+            }
+            if !PROVIDERS.has(&store, &d.provider) {
+                return Err(invalid(format!(
+                    "deal {}: its provider {} is not listed",
+                    d.id, d.provider
+                )));
+            }
+            if !ESCROWS.has(&store, &crate::types::deal_escrow_id(d.id)) {
+                return Err(invalid(format!("deal {}: its escrow is not listed", d.id)));
+            }
+            if d.locks_collateral() && d.challenge_seed.len() != 32 {
+                return Err(invalid(format!(
+                    "deal {}: an accepted deal has a 32-byte challenge seed",
+                    d.id
+                )));
+            }
+            deals().save(&mut store, d.id, d)?;
+            if d.is_open() {
+                DEAL_QUEUE.save(&mut store, d.queue_key(), &())?;
+            }
+        }
         for u in &g.usage {
             USAGE.save(&mut store, (u.epoch, &u.provider), u)?;
         }
@@ -187,6 +221,9 @@ impl MarketModule {
             escrow_accounts: all(ESCROWS
                 .range(&store, None, None, SortOrder::Ascending)
                 .map(|r| r.map(|(_, e)| e)))?,
+            deals: all(deals()
+                .range(&store, None, None, SortOrder::Ascending)
+                .map(|r| r.map(|(_, d)| d)))?,
             usage: all(USAGE
                 .range(&store, None, None, SortOrder::Ascending)
                 .map(|r| r.map(|(_, u)| u)))?,

@@ -1,12 +1,14 @@
 //! The market's invariants. Run after every block by the simulation and the tests; never in a
 //! state path (they read everything).
 
+use std::collections::BTreeMap;
+
 use cosmwasm_std::{Order as SortOrder, Uint128};
 use depin_app::context::Ctx;
 
 use crate::keeper::{MarketBank, MARKET_MODULE_ACCOUNT};
-use crate::state::{bids, leases, orders, ESCROWS, PREFIX, PROVIDERS};
-use crate::types::{amount_of, LeaseState, OrderState};
+use crate::state::{bids, deals, leases, orders, DEAL_QUEUE, ESCROWS, PREFIX, PROVIDERS};
+use crate::types::{amount_of, deal_escrow_id, LeaseState, OrderState};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -41,17 +43,68 @@ pub fn check(ctx: &mut Ctx<'_, '_>, bank: &dyn MarketBank, denom: &str) -> Resul
         escrows += e.balance.amount.u128();
         held = sum(held, e.balance.amount)?;
     }
+    // Storage deals: what each provider's ACCEPTED/ACTIVE deals lock; one queue entry per
+    // open deal (and no other); an open deal's escrow is open, an ended one's closed.
+    let mut locked_by_deals: BTreeMap<String, Uint128> = BTreeMap::new();
+    let mut open_deals = 0usize;
+    for r in deals().range(&store, None, None, SortOrder::Ascending) {
+        let (_, d) = r.map_err(err)?;
+        if d.locks_collateral() {
+            let l = locked_by_deals.entry(d.provider.clone()).or_default();
+            *l = sum(*l, d.remaining_collateral())?;
+        }
+        if d.is_open() {
+            open_deals += 1;
+            if !DEAL_QUEUE.has(&store, d.queue_key()) {
+                return Err(format!(
+                    "deal {} is {} but has no queue entry at {}",
+                    d.id, d.state, d.deadline
+                ));
+            }
+        }
+        let e = ESCROWS
+            .may_load(&store, &deal_escrow_id(d.id))
+            .map_err(err)?
+            .ok_or_else(|| format!("deal {} has no escrow", d.id))?;
+        if e.is_closed() == d.is_open() {
+            return Err(format!(
+                "deal {} is {} but its escrow is {}",
+                d.id, d.state, e.state
+            ));
+        }
+    }
+    let queued = DEAL_QUEUE
+        .keys(&store, None, None, SortOrder::Ascending)
+        .count();
+    if queued != open_deals {
+        return Err(format!(
+            "the deal queue has {queued} entries for {open_deals} open deals"
+        ));
+    }
     let mut collateral = Uint128::zero();
     for r in PROVIDERS.range(&store, None, None, SortOrder::Ascending) {
         let (_, p) = r.map_err(err)?;
         let c = amount_of(&p.collateral, denom);
-        if amount_of(&p.locked_collateral, denom) > c {
+        let locked = amount_of(&p.locked_collateral, denom);
+        if locked > c {
             return Err(format!(
                 "provider {} locks more collateral than it holds",
                 p.owner
             ));
         }
+        let by_deals = locked_by_deals.remove(&p.owner).unwrap_or_default();
+        if locked != by_deals {
+            return Err(format!(
+                "provider {} locks {locked} of collateral but its accepted and active deals lock {by_deals}",
+                p.owner
+            ));
+        }
         collateral = sum(collateral, c)?;
+    }
+    if let Some((provider, amount)) = locked_by_deals.into_iter().next() {
+        return Err(format!(
+            "deals lock {amount} of collateral of {provider}, which is not a provider"
+        ));
     }
     held = sum(held, collateral)?;
     let mut deposits = Uint128::zero();

@@ -697,6 +697,7 @@ impl MarketKeeper {
 
     /// The work of one block, each on its own budget of params.max_transitions_per_block:
     /// open orders past their bid deadline close (deposits back without anyone touching them);
+    /// storage deals past their deadline move on (expiry, missed activation, period end);
     /// removed auditors' signatures are deleted; usage records past the retention are pruned.
     pub fn begin_block(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
         let params = self.params(ctx)?;
@@ -722,6 +723,7 @@ impl MarketKeeper {
                 _ => ORDER_TIMEOUTS.remove(&mut ctx.storage(PREFIX), (deadline, id)),
             }
         }
+        self.process_deal_queue(ctx, &params, budget)?;
         self.purge_auditors(ctx, budget)?;
         self.prune_usage(ctx, &params, budget)?;
         Ok(())

@@ -4,6 +4,7 @@
 //! Spec: README.md.
 
 pub mod challenge;
+pub mod deals;
 pub mod error;
 pub mod escrow;
 pub mod events;

@@ -44,8 +44,12 @@ pub const MSG_CLOSE_LEASE: &str = "/depin.market.v1.MsgCloseLease";
 pub const MSG_WITHDRAW_LEASE: &str = "/depin.market.v1.MsgWithdrawLease";
 pub const MSG_SETTLE: &str = "/depin.market.v1.MsgSettle";
 pub const MSG_UPDATE_PARAMS: &str = "/depin.market.v1.MsgUpdateParams";
+pub const MSG_PROPOSE_DEAL: &str = "/depin.market.v1.MsgProposeDeal";
+pub const MSG_CANCEL_DEAL: &str = "/depin.market.v1.MsgCancelDeal";
+pub const MSG_ACCEPT_DEAL: &str = "/depin.market.v1.MsgAcceptDeal";
+pub const MSG_SUBMIT_STORAGE_PROOF: &str = "/depin.market.v1.MsgSubmitStorageProof";
 
-/// Every message this module routes (storage deal messages are added with the deals).
+/// Every message this module routes.
 pub const MSG_TYPE_URLS: &[&str] = &[
     MSG_REGISTER_AUDITOR,
     MSG_REMOVE_AUDITOR,
@@ -65,6 +69,10 @@ pub const MSG_TYPE_URLS: &[&str] = &[
     MSG_WITHDRAW_LEASE,
     MSG_SETTLE,
     MSG_UPDATE_PARAMS,
+    MSG_PROPOSE_DEAL,
+    MSG_CANCEL_DEAL,
+    MSG_ACCEPT_DEAL,
+    MSG_SUBMIT_STORAGE_PROOF,
 ];
 
 pub const MAX_HOST_URI_BYTES: usize = 256;
@@ -95,7 +103,7 @@ pub(crate) fn positive_coin(c: &Option<ProtoCoin>, what: &'static str) -> AppRes
     Ok(Coin::new(amount, &c.denom))
 }
 
-fn check_denom(c: &Coin, what: &'static str, params: &Params) -> AppResult<Uint128> {
+pub(crate) fn check_denom(c: &Coin, what: &'static str, params: &Params) -> AppResult<Uint128> {
     if c.denom != params.denom {
         return Err(MarketError::WrongDenom {
             what,
@@ -265,6 +273,44 @@ impl MarketModule {
                 Params::from_proto(p)?.validate()?;
                 check_authority(codec, &self.authority, &m.authority)?
             }
+            MSG_PROPOSE_DEAL => {
+                let m: MsgProposeDeal = d(type_url, value)?;
+                codec.decode(&m.provider)?;
+                if m.data_root.len() != 32 {
+                    return Err(field(
+                        "data_root",
+                        format!(
+                            "it is {} bytes long: send the 32-byte Merkle root of the data",
+                            m.data_root.len()
+                        ),
+                    )
+                    .into());
+                }
+                if m.size_bytes == 0 {
+                    return Err(field("size_bytes", "0: a deal stores at least 1 byte").into());
+                }
+                if m.duration_periods == 0
+                    || m.duration_periods > crate::deals::MAX_DURATION_PERIODS
+                {
+                    return Err(field(
+                        "duration_periods",
+                        format!(
+                            "{}: a deal runs from 1 to {} proving periods",
+                            m.duration_periods,
+                            crate::deals::MAX_DURATION_PERIODS
+                        ),
+                    )
+                    .into());
+                }
+                positive_coin(&m.price_per_period, "price_per_period")?;
+                positive_coin(&m.provider_collateral, "provider_collateral")?;
+                self.addr(&m.client)?
+            }
+            MSG_CANCEL_DEAL => self.addr(&d::<MsgCancelDeal>(type_url, value)?.client)?,
+            MSG_ACCEPT_DEAL => self.addr(&d::<MsgAcceptDeal>(type_url, value)?.provider)?,
+            MSG_SUBMIT_STORAGE_PROOF => {
+                self.addr(&d::<MsgSubmitStorageProof>(type_url, value)?.provider)?
+            }
             other => {
                 return Err(depin_app::error::AppError::sdk(
                     depin_app::error::sdk::UNKNOWN_REQUEST,
@@ -304,6 +350,10 @@ impl MarketModule {
             MSG_WITHDRAW_LEASE => self.withdraw_lease(ctx, d(value)),
             MSG_SETTLE => self.settle(ctx, d(value)),
             MSG_UPDATE_PARAMS => self.update_params(ctx, d(value)),
+            MSG_PROPOSE_DEAL => self.propose_deal(ctx, d(value)),
+            MSG_CANCEL_DEAL => self.cancel_deal(ctx, d(value)),
+            MSG_ACCEPT_DEAL => self.accept_deal(ctx, d(value)),
+            MSG_SUBMIT_STORAGE_PROOF => self.submit_proof(ctx, d(value)),
             _ => Ok(Vec::new()),
         }
     }

@@ -1,4 +1,4 @@
-//! depin.market.v1.Query, one function per method (storage deal queries come with the deals).
+//! depin.market.v1.Query, one function per method.
 //! The same functions answer ABCI Query and gRPC. Lists are paginated with the raw store key
 //! of the next item as `next_key`. Leases and escrow accounts are shown settled up to the
 //! queried height, computed without writing.
@@ -12,8 +12,10 @@ use depin_proto::depin::market::v1::*;
 use prost::Message;
 
 use crate::error::MarketError;
-use crate::state::{bids, leases, orders, AUDITED, AUDITORS, PREFIX, PROVIDERS, USAGE};
-use crate::types::{order_of_escrow, Attribute, Bid, Lease};
+use crate::state::{bids, deals, leases, orders, AUDITED, AUDITORS, PREFIX, PROVIDERS, USAGE};
+use crate::types::{
+    deal_escrow_id, deal_state_name, order_of_escrow, Attribute, Bid, Lease, StorageDeal,
+};
 use crate::MarketModule;
 
 pub const SERVICE: &str = "depin.market.v1.Query";
@@ -63,6 +65,11 @@ impl MarketModule {
                 .q_escrow(ctx, decode_query(path, req)?)?
                 .encode_to_vec(),
             "Usage" => self.q_usage(ctx, decode_query(path, req)?)?.encode_to_vec(),
+            "Deal" => self.q_deal(ctx, decode_query(path, req)?)?.encode_to_vec(),
+            "Deals" => self.q_deals(ctx, decode_query(path, req)?)?.encode_to_vec(),
+            "Challenges" => self
+                .q_challenges(ctx, decode_query(path, req)?)?
+                .encode_to_vec(),
             _ => {
                 return Err(AppError::sdk(
                     sdk::UNKNOWN_REQUEST,
@@ -387,6 +394,100 @@ impl MarketModule {
         Ok(QueryUsageResponse {
             usage,
             pagination: Some(pagination),
+        })
+    }
+
+    fn q_deal(&self, ctx: &mut Ctx<'_, '_>, req: QueryDealRequest) -> AppResult<QueryDealResponse> {
+        let d = self
+            .keeper
+            .deal(ctx, req.deal_id)?
+            .ok_or_else(|| MarketError::NotFound(format!("deal {}", req.deal_id)))?;
+        let escrow = self.keeper.escrow(ctx, &deal_escrow_id(d.id))?;
+        Ok(QueryDealResponse {
+            deal: Some(d.to_proto()),
+            escrow: escrow.map(|e| e.to_proto()),
+        })
+    }
+
+    fn q_deals(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        req: QueryDealsRequest,
+    ) -> AppResult<QueryDealsResponse> {
+        let page = req.pagination.as_ref();
+        let store = ctx.storage(PREFIX);
+        let map = deals();
+        let to_item = |r: StdResult<(Vec<u8>, StorageDeal)>| r.map_err(AppError::from);
+        let items: Box<dyn Iterator<Item = AppResult<(Vec<u8>, StorageDeal)>>> =
+            if !req.client.is_empty() {
+                Box::new(
+                    map.idx
+                        .client
+                        .prefix(req.client.clone())
+                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
+                        .map(to_item),
+                )
+            } else if !req.provider.is_empty() {
+                Box::new(
+                    map.idx
+                        .provider
+                        .prefix(req.provider.clone())
+                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
+                        .map(to_item),
+                )
+            } else if req.state != 0 {
+                Box::new(
+                    map.idx
+                        .state
+                        .prefix(req.state)
+                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
+                        .map(to_item),
+                )
+            } else {
+                Box::new(
+                    map.range_raw(&store, page_start(page), None, SortOrder::Ascending)
+                        .map(to_item),
+                )
+            };
+        let items = items
+            .filter(|r| {
+                r.as_ref().map_or(true, |(_, d)| {
+                    (req.provider.is_empty() || d.provider == req.provider)
+                        && (req.state == 0 || d.state == req.state)
+                })
+            })
+            .map(|r| r.map(|(k, d)| (k, d.to_proto())));
+        let (deals, pagination) = paginate(items, page)?;
+        Ok(QueryDealsResponse {
+            deals,
+            pagination: Some(pagination),
+        })
+    }
+
+    /// The current period's challenges of an ACCEPTED or ACTIVE deal.
+    fn q_challenges(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        req: QueryChallengesRequest,
+    ) -> AppResult<QueryChallengesResponse> {
+        let params = self.keeper.params(ctx)?;
+        let d = self
+            .keeper
+            .deal(ctx, req.deal_id)?
+            .ok_or_else(|| MarketError::NotFound(format!("deal {}", req.deal_id)))?;
+        if !d.locks_collateral() {
+            return Err(MarketError::DealWrongState {
+                deal: d.id,
+                state: deal_state_name(d.state).to_string(),
+                need: "only ACCEPTED and ACTIVE deals are challenged",
+            }
+            .into());
+        }
+        Ok(QueryChallengesResponse {
+            period: d.period,
+            indices: self.keeper.challenges(&params, &d)?,
+            due_height: d.deadline,
+            seed: d.challenge_seed.clone(),
         })
     }
 }

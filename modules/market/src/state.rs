@@ -8,7 +8,7 @@
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 
 use crate::params::Params;
-use crate::types::{Auditor, Bid, EscrowAccount, Lease, Order, Provider, Usage};
+use crate::types::{Auditor, Bid, EscrowAccount, Lease, Order, Provider, StorageDeal, Usage};
 
 pub const PREFIX: &[u8] = b"market/";
 
@@ -113,3 +113,34 @@ pub const ORDER_TIMEOUTS: Map<(u64, u64), ()> = Map::new("q");
 
 /// (usage epoch, provider) → what the provider was paid in that epoch.
 pub const USAGE: Map<(u64, &str), Usage> = Map::new("u");
+
+pub struct DealIndexes<'a> {
+    pub client: MultiIndex<'a, String, StorageDeal, u64>,
+    pub provider: MultiIndex<'a, String, StorageDeal, u64>,
+    pub state: MultiIndex<'a, i32, StorageDeal, u64>,
+}
+
+impl IndexList<StorageDeal> for DealIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<StorageDeal>> + '_> {
+        let v: Vec<&dyn Index<StorageDeal>> = vec![&self.client, &self.provider, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+/// deal id → storage deal (namespaces "d", "dc", "dp", "ds").
+pub fn deals<'a>() -> IndexedMap<u64, StorageDeal, DealIndexes<'a>> {
+    IndexedMap::new(
+        "d",
+        DealIndexes {
+            client: MultiIndex::new(|_, d: &StorageDeal| d.client.clone(), "d", "dc"),
+            provider: MultiIndex::new(|_, d: &StorageDeal| d.provider.clone(), "d", "dp"),
+            state: MultiIndex::new(|_, d: &StorageDeal| d.state, "d", "ds"),
+        },
+    )
+}
+
+/// (deadline, deal id) → (): one entry per PROPOSED, ACCEPTED or ACTIVE deal, keyed by its
+/// `deadline` (acceptance, activation or the current period's due height). Begin block
+/// handles the entries whose deadline has passed, at most params.max_transitions_per_block a
+/// block; the rest wait for the next block.
+pub const DEAL_QUEUE: Map<(u64, u64), ()> = Map::new("dq");

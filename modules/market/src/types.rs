@@ -9,7 +9,9 @@ use depin_device::types::i64_string;
 use depin_proto::depin::market::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-pub use pb::{BidState, CloseReason, EscrowState, LeaseState, OrderState, TakeDestination};
+pub use pb::{
+    BidState, CloseReason, DealState, EscrowState, LeaseState, OrderState, TakeDestination,
+};
 
 fn enum_de<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -53,6 +55,7 @@ enum_json!(bid_state_json, super::BidState, "bid state");
 enum_json!(lease_state_json, super::LeaseState, "lease state");
 enum_json!(close_reason_json, super::CloseReason, "close reason");
 enum_json!(escrow_state_json, super::EscrowState, "escrow state");
+enum_json!(deal_state_json, super::DealState, "deal state");
 enum_json!(
     take_destination_json,
     super::TakeDestination,
@@ -572,4 +575,121 @@ pub fn lease_state_name(s: i32) -> &'static str {
 
 pub fn close_reason_name(s: i32) -> &'static str {
     CloseReason::try_from(s).map_or("CLOSE_REASON_UNSPECIFIED", |s| s.as_str_name())
+}
+
+pub fn deal_state_name(s: i32) -> &'static str {
+    DealState::try_from(s).map_or("DEAL_STATE_UNSPECIFIED", |s| s.as_str_name())
+}
+
+/// `bytes` fields in the proto3 JSON form: standard base64.
+pub mod bytes_b64 {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format!("not base64: {e}")))
+    }
+}
+
+/// A storage deal (see README.md, "Storage deals").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDeal {
+    #[serde(with = "depin_app::json::u64_string")]
+    pub id: u64,
+    pub client: String,
+    pub provider: String,
+    #[serde(with = "bytes_b64")]
+    pub data_root: Vec<u8>,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub size_bytes: u64,
+    pub chunk_size: u32,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub duration_periods: u64,
+    pub price_per_period: Coin,
+    pub provider_collateral: Coin,
+    #[serde(with = "deal_state_json")]
+    pub state: i32,
+    #[serde(with = "i64_string", default)]
+    pub proposed_height: i64,
+    /// PROPOSED: accept by; ACCEPTED: activate by; ACTIVE: the current period's proof is due
+    /// by (its queue key).
+    #[serde(with = "i64_string", default)]
+    pub deadline: i64,
+    #[serde(with = "i64_string", default)]
+    pub start_height: i64,
+    #[serde(with = "depin_app::json::u64_string", default)]
+    pub period: u64,
+    #[serde(with = "bytes_b64", default)]
+    pub challenge_seed: Vec<u8>,
+    #[serde(default)]
+    pub proven: bool,
+    #[serde(with = "depin_app::json::u64_string", default)]
+    pub periods_proven: u64,
+    #[serde(with = "depin_app::json::u64_string", default)]
+    pub faults: u64,
+    #[serde(default)]
+    pub consecutive_faults: u32,
+    pub fault_fees_paid: Coin,
+}
+
+impl StorageDeal {
+    pub fn to_proto(&self) -> pb::StorageDeal {
+        pb::StorageDeal {
+            id: self.id,
+            client: self.client.clone(),
+            provider: self.provider.clone(),
+            data_root: self.data_root.clone(),
+            size_bytes: self.size_bytes,
+            chunk_size: self.chunk_size,
+            duration_periods: self.duration_periods,
+            price_per_period: coin_opt(&self.price_per_period),
+            provider_collateral: coin_opt(&self.provider_collateral),
+            state: self.state,
+            proposed_height: self.proposed_height,
+            deadline: self.deadline,
+            start_height: self.start_height,
+            period: self.period,
+            challenge_seed: self.challenge_seed.clone(),
+            proven: self.proven,
+            periods_proven: self.periods_proven,
+            faults: self.faults,
+            consecutive_faults: self.consecutive_faults,
+            fault_fees_paid: coin_opt(&self.fault_fees_paid),
+        }
+    }
+
+    pub fn is(&self, s: DealState) -> bool {
+        self.state == s as i32
+    }
+
+    /// PROPOSED, ACCEPTED or ACTIVE: the deal has exactly one entry in the deal queue.
+    pub fn is_open(&self) -> bool {
+        self.is(DealState::Proposed) || self.is(DealState::Accepted) || self.is(DealState::Active)
+    }
+
+    /// ACCEPTED or ACTIVE: the deal locks collateral.
+    pub fn locks_collateral(&self) -> bool {
+        self.is(DealState::Accepted) || self.is(DealState::Active)
+    }
+
+    /// The collateral the deal still locks (what fault fees have not taken).
+    pub fn remaining_collateral(&self) -> Uint128 {
+        self.provider_collateral
+            .amount
+            .saturating_sub(self.fault_fees_paid.amount)
+    }
+
+    /// Its queue key: (deadline, id).
+    pub fn queue_key(&self) -> (u64, u64) {
+        (self.deadline.max(0) as u64, self.id)
+    }
 }
