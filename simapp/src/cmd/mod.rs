@@ -7,6 +7,7 @@ pub mod genesis;
 pub mod gentx;
 pub mod init;
 pub mod keys;
+pub mod market;
 pub mod query;
 pub mod slashing;
 pub mod staking;

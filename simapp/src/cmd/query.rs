@@ -38,6 +38,10 @@ pub enum QueryCmd {
     /// Devices, makers, locations, contributions (proofs of physical work), epochs, params.
     #[command(subcommand)]
     Device(super::device::DeviceQuery),
+    /// Providers, auditors, orders, bids, leases, escrow, storage deals and their
+    /// challenges, usage, params.
+    #[command(subcommand)]
+    Market(super::market::MarketQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -189,6 +193,7 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Staking(c) => super::staking::run_query(c)?,
         QueryCmd::Slashing(c) => super::slashing::run_query(ctx, c)?,
         QueryCmd::Device(c) => super::device::run_query(c)?,
+        QueryCmd::Market(c) => super::market::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

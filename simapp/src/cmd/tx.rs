@@ -29,6 +29,9 @@ pub enum TxCmd {
     /// Device registry transactions: onboard, locate, transfer, heartbeats, witnesses.
     #[command(subcommand)]
     Device(super::device::DeviceTx),
+    /// Marketplace transactions: providers, orders, bids, leases, escrow, storage deals.
+    #[command(subcommand)]
+    Market(super::market::MarketTx),
     /// Slashing transactions: unjail a validator.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingTx),
@@ -92,6 +95,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Staking(c) => super::staking::run_tx(ctx, c),
         TxCmd::Slashing(c) => super::slashing::run_tx(ctx, c),
         TxCmd::Device(c) => super::device::run_tx(ctx, c),
+        TxCmd::Market(c) => super::market::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
