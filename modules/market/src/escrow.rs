@@ -23,6 +23,8 @@ pub struct Accrual {
     pub ran_dry: bool,
     /// The lease has been short of funds for the whole grace period: it must close.
     pub grace_over: bool,
+    /// The debt of a dry lease was paid in full: it is Active again.
+    pub resumed: bool,
 }
 
 impl Accrual {
@@ -68,6 +70,8 @@ pub fn consume(escrow: &mut EscrowAccount, amount: Uint128) -> Result<(), Market
 
 /// Adds a deposit: a new entry at the back, merged into the last entry when it is the same
 /// depositor's, or into the depositor's latest entry when the list is full (`max` entries).
+/// The last free entry is kept for the owner (tenant or client): other payers can never fill
+/// the list and lock the owner out of topping up its own escrow.
 pub fn add_deposit(
     escrow: &mut EscrowAccount,
     depositor: &str,
@@ -80,7 +84,9 @@ pub fn add_deposit(
         .is_some_and(|d| d.depositor == depositor)
     {
         escrow.deposits.len().checked_sub(1)
-    } else if escrow.deposits.len() < max as usize {
+    } else if escrow.deposits.len() < max as usize
+        && (depositor == escrow.owner || escrow.deposits.len() < (max as usize).saturating_sub(1))
+    {
         escrow.deposits.push(Deposit {
             depositor: depositor.to_string(),
             amount: crate::types::zero(&escrow.balance.denom),
@@ -114,6 +120,11 @@ pub fn add_deposit(
 
 /// Settles `lease` against `escrow` up to `height` (see the module doc). A closed lease, or a
 /// height at or before the settled one, changes nothing.
+///
+/// Every block is owed, dry ones included: a lease that ran dry keeps accruing a debt, which
+/// later deposits pay first (oldest blocks first). It is Active again only once the debt is
+/// paid in full, and its grace counts from the height it first ran dry, so partial top-ups
+/// cannot stretch the grace or buy blocks for less than their price.
 pub fn accrue(
     lease: &mut Lease,
     escrow: &mut EscrowAccount,
@@ -121,7 +132,7 @@ pub fn accrue(
     height: i64,
 ) -> Result<Accrual, MarketError> {
     let mut out = Accrual::default();
-    if lease.is(LeaseState::Active) && height > lease.settled_height {
+    if !lease.is_closed() && height > lease.settled_height {
         let price = lease.price_per_block.amount;
         let blocks = Uint128::from((height - lease.settled_height) as u64);
         let affordable = if price.is_zero() {
@@ -147,10 +158,18 @@ pub fn accrue(
         // n ≤ blocks, which came from an i64 difference.
         lease.settled_height += n.u128() as i64;
         if n < blocks {
-            lease.state = LeaseState::InsufficientFunds as i32;
-            lease.insufficient_since = lease.settled_height;
-            escrow.state = EscrowState::Overdrawn as i32;
-            out.ran_dry = true;
+            if lease.is(LeaseState::Active) {
+                lease.state = LeaseState::InsufficientFunds as i32;
+                lease.insufficient_since = lease.settled_height;
+                escrow.state = EscrowState::Overdrawn as i32;
+                out.ran_dry = true;
+            }
+        } else if lease.is(LeaseState::InsufficientFunds) {
+            // The debt is paid: the lease runs again.
+            lease.state = LeaseState::Active as i32;
+            lease.insufficient_since = 0;
+            escrow.state = EscrowState::Open as i32;
+            out.resumed = true;
         }
         out.payment = payment;
         out.take = take;
@@ -160,22 +179,6 @@ pub fn accrue(
         out.grace_over = height.saturating_sub(lease.insufficient_since) >= grace;
     }
     Ok(out)
-}
-
-/// After a top-up: an INSUFFICIENT_FUNDS lease whose escrow again covers a block resumes,
-/// paid from `height` on (the blocks since it ran dry are not owed).
-pub fn resume_if_funded(lease: &mut Lease, escrow: &mut EscrowAccount, height: i64) -> bool {
-    if lease.is(LeaseState::InsufficientFunds)
-        && escrow.balance.amount >= lease.price_per_block.amount
-    {
-        lease.state = LeaseState::Active as i32;
-        lease.settled_height = height;
-        lease.insufficient_since = 0;
-        escrow.state = EscrowState::Open as i32;
-        true
-    } else {
-        false
-    }
 }
 
 #[cfg(test)]
@@ -242,21 +245,45 @@ mod tests {
         assert!(a.ran_dry && !a.grace_over);
         assert_eq!((l.insufficient_since, l.settled_height), (13, 13));
         assert!(accrue(&mut l, &mut e, &params, 17).unwrap().grace_over);
-        // A top-up resumes from the top-up height.
-        add_deposit(&mut e, "c", Uint128::new(100), 3).unwrap();
-        assert!(resume_if_funded(&mut l, &mut e, 16));
+        // A partial top-up at 16 (40 left + 100) pays the two oldest dry blocks (13 → 15), not
+        // the blocks since it; the lease stays dry, still since 13: the grace does not restart.
+        add_deposit(&mut e, "t", Uint128::new(100), 3).unwrap();
+        let a = accrue(&mut l, &mut e, &params, 16).unwrap();
+        assert_eq!((a.payment.u128(), a.resumed), (140, false));
+        assert_eq!((l.settled_height, l.insufficient_since), (15, 13));
+        assert!(l.is(LeaseState::InsufficientFunds));
+        // Enough for the whole debt: paid up to 16 and Active again.
+        add_deposit(&mut e, "t", Uint128::new(200), 3).unwrap();
+        let a = accrue(&mut l, &mut e, &params, 16).unwrap();
+        assert_eq!((a.payment.u128(), a.resumed), (70, true));
         assert_eq!((l.settled_height, l.insufficient_since), (16, 0));
+        assert!(l.is(LeaseState::Active));
         assert_eq!(e.deposits_total(), Some(e.balance.amount));
     }
 
     #[test]
     fn a_full_deposit_list_merges_into_the_depositors_own_entry() {
-        let mut e = escrow(&[("a", 1), ("b", 1), ("c", 1)]);
+        // "t" owns the escrow.
+        let mut e = escrow(&[("a", 1), ("b", 1), ("t", 1)]);
         add_deposit(&mut e, "a", Uint128::new(5), 3).unwrap();
         assert_eq!(e.deposits[0].amount.amount.u128(), 6);
         assert!(add_deposit(&mut e, "d", Uint128::new(5), 3).is_err());
-        add_deposit(&mut e, "c", Uint128::new(1), 3).unwrap();
+        add_deposit(&mut e, "b", Uint128::new(1), 3).unwrap();
         assert_eq!(e.deposits.len(), 3);
         assert_eq!(e.balance.amount.u128(), 9);
+    }
+
+    #[test]
+    fn other_payers_cannot_lock_the_owner_out() {
+        // Two other payers take every entry but the last, which stays the owner's.
+        let mut e = escrow(&[("a", 1), ("b", 1)]);
+        assert!(add_deposit(&mut e, "c", Uint128::new(1), 3).is_err());
+        add_deposit(&mut e, "t", Uint128::new(7), 3).unwrap();
+        assert_eq!(e.deposits.len(), 3);
+        assert_eq!(e.deposits[2].depositor, "t");
+        // Once the owner's entry is spent and gone, its slot is free for the owner again.
+        e.deposits.pop();
+        assert!(add_deposit(&mut e, "c", Uint128::new(1), 3).is_err());
+        add_deposit(&mut e, "t", Uint128::new(2), 3).unwrap();
     }
 }

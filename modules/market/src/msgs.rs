@@ -986,7 +986,13 @@ impl MarketModule {
             return Err(MarketError::LeaseClosed(m.order_id).into());
         }
         let (mut lease, mut escrow) = self.keeper.settle_lease(ctx, m.order_id)?;
-        // The settlement may have closed it (grace over): that close stands.
+        // The settlement may have closed it (grace over): that close stands. A provider that
+        // leaves a lease whose tenant stopped paying is not at fault: no forfeit, no mark.
+        let reason = if reason == CloseReason::Provider && lease.is(LeaseState::InsufficientFunds) {
+            CloseReason::InsufficientFunds
+        } else {
+            reason
+        };
         if !lease.is_closed() {
             self.keeper
                 .close_lease(ctx, &mut lease, &mut escrow, reason)?;
@@ -1049,11 +1055,11 @@ impl MarketModule {
         }
         self.keeper
             .add_to_escrow(ctx, &mut escrow, &m.depositor, amount)?;
-        if let Some(mut l) = lease {
-            if crate::escrow::resume_if_funded(&mut l, &mut escrow, ctx.env.height as i64) {
-                self.keeper.save_lease(ctx, &l)?;
-                self.keeper.save_escrow(ctx, &escrow)?;
-                ctx.emit(events::lease_resumed(l.order_id, &l.provider));
+        if let Some(l) = lease.filter(|l| l.is(LeaseState::InsufficientFunds)) {
+            // The deposit pays the lease's debt first; paid in full, the lease runs again.
+            let (after, _) = self.keeper.settle_lease(ctx, l.order_id)?;
+            if after.is(LeaseState::Active) {
+                ctx.emit(events::lease_resumed(after.order_id, &after.provider));
             }
         }
         Ok(MsgDepositEscrowResponse {}.encode_to_vec())

@@ -79,7 +79,7 @@ impl Default for Params {
             proving_period_blocks: 100,
             challenges_per_period: 4,
             min_chunk_size: 256,
-            max_chunk_size: 1 << 20,
+            max_chunk_size: 64 << 10,
             deal_acceptance_blocks: 600,
             deal_activation_blocks: 600,
             fault_fee_bps: 500,
@@ -92,6 +92,18 @@ impl Default for Params {
             max_deposits_per_escrow: 16,
         }
     }
+}
+
+/// The most challenges a period may carry (each answered in the proof transaction).
+pub const MAX_CHALLENGES_PER_PERIOD: u32 = 64;
+/// The most bytes a storage proof's chunks and paths may take: half the default maximum
+/// transaction size (1 MiB), leaving room for the rest of the transaction.
+pub const MAX_PROOF_BYTES: u64 = 512 << 10;
+
+/// The largest proof `challenges` chunks of `chunk_size` bytes need: the chunks plus a Merkle
+/// path of up to 64 siblings of 32 bytes each, with protobuf framing.
+pub fn proof_bytes(challenges: u32, chunk_size: u32) -> u64 {
+    u64::from(challenges) * (u64::from(chunk_size) + 64 * (32 + 2) + 16)
 }
 
 fn invalid(msg: impl Into<String>) -> MarketError {
@@ -223,6 +235,16 @@ impl Params {
             )
             .into());
         }
+        // A proof must fit in one transaction, or a deal could never be proven and its
+        // provider would lose its collateral for nothing.
+        let proof = proof_bytes(self.challenges_per_period, self.max_chunk_size);
+        if self.challenges_per_period > MAX_CHALLENGES_PER_PERIOD || proof > MAX_PROOF_BYTES {
+            return Err(invalid(format!(
+                "challenges_per_period {} × max_chunk_size {} makes proofs of up to {proof} bytes: at most {MAX_CHALLENGES_PER_PERIOD} challenges and {MAX_PROOF_BYTES} bytes fit in a transaction",
+                self.challenges_per_period, self.max_chunk_size
+            ))
+            .into());
+        }
         Ok(())
     }
 
@@ -295,5 +317,30 @@ impl Params {
     /// The usage epoch of `height`.
     pub fn usage_epoch(&self, height: u64) -> u64 {
         height / self.usage_epoch_blocks.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proofs_must_fit_in_a_transaction() {
+        let p = Params::default();
+        p.validate().unwrap();
+        assert!(proof_bytes(p.challenges_per_period, p.max_chunk_size) <= MAX_PROOF_BYTES);
+        // 4 challenges of 1 MiB chunks could never be sent: refused.
+        let big = Params {
+            max_chunk_size: 1 << 20,
+            ..Params::default()
+        };
+        assert!(big.validate().is_err());
+        let many = Params {
+            challenges_per_period: MAX_CHALLENGES_PER_PERIOD + 1,
+            min_chunk_size: 256,
+            max_chunk_size: 256,
+            ..Params::default()
+        };
+        assert!(many.validate().is_err());
     }
 }

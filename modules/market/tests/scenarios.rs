@@ -119,6 +119,24 @@ fn provider_close_forfeits_the_bid_deposit_and_counts() {
 }
 
 #[test]
+fn a_provider_leaving_an_unpaid_lease_is_not_at_fault() {
+    let mut c = market();
+    let order = c.order(1, 100, 1_000);
+    c.ok(2, vec![c.bid_msg(2, order, 100)]);
+    c.ok(1, vec![c.accept_msg(1, order, 2)]);
+    // The escrow covers 10 blocks; the tenant stops paying.
+    c.advance(12);
+    let provider_before = c.balance(2);
+    c.ok(2, vec![c.close_lease_msg(2, order)]);
+    let (l, _) = c.lease(order);
+    assert_eq!(l.close_reason, pb::CloseReason::InsufficientFunds as i32);
+    let rep = c.get_provider(2).reputation.unwrap();
+    assert_eq!(rep.leases_closed_by_provider, 0);
+    // Its bid deposit (100) comes back with the 10 paid blocks (the harness pays no fees).
+    assert_eq!(c.balance(2), provider_before + 1_000 - take(1_000) + 100);
+}
+
+#[test]
 fn bid_and_order_errors() {
     let mut c = market();
     let order = c.order(1, 100, 1_000);
@@ -427,26 +445,60 @@ fn top_up_by_third_party_resumes_and_refunds_per_depositor() {
     c.ok(1, vec![c.accept_msg(1, order, 2)]);
     let start = c.height() as u128;
     c.advance(11);
-    // Dry since start + 10; payer 4 tops up 550 within the grace: it resumes from here.
+    // Dry since start + 10; payer 4 tops up 550 within the grace: the deposit pays the dry
+    // blocks first (every block is owed), then the lease runs again.
+    let dry = start + 10;
     c.ok(4, vec![c.deposit_msg(4, order, 550)]);
     let resumed = c.height() as u128;
     let (l, e) = c.lease(order);
     assert_eq!(l.state, pb::LeaseState::Active as i32);
+    assert_eq!(l.settled_height as u128, resumed);
     assert_eq!(e.deposits.len(), 1);
     assert_eq!(e.deposits[0].depositor, c.address(4));
-    assert!(resumed > start + 10);
+    assert!(resumed > dry);
+    assert_eq!(amount(&e.balance), 550 - (resumed - dry) * 100);
     // Tenant tops up too, then closes after 2 blocks: payer 4's deposit is spent first.
     c.ok(1, vec![c.deposit_msg(1, order, 300)]);
     c.advance(1);
     let tenant_before = c.balance(1);
     c.ok(1, vec![c.close_lease_msg(1, order)]);
-    let spent = (c.height() as u128 - resumed) * 100;
+    let spent = (c.height() as u128 - dry) * 100;
     assert!(spent <= 550);
     assert_eq!(c.balance(4), FUNDS - spent);
     assert_eq!(c.balance(1), tenant_before + 300);
-    // The provider was paid for 10 blocks, then from the top-up on: not for the gap.
+    // The provider was paid for every block from the start to the close, the dry ones too.
     let (l, _) = c.lease(order);
     assert_eq!(amount(&l.paid), 1_000 - take(1_000) + spent - take(spent));
+}
+
+#[test]
+fn partial_top_ups_pay_the_debt_and_do_not_restart_the_grace() {
+    let mut c = market();
+    let order = c.order(1, 100, 1_000);
+    c.ok(2, vec![c.bid_msg(2, order, 100)]);
+    c.ok(1, vec![c.accept_msg(1, order, 2)]);
+    let start = c.height() as u128;
+    c.advance(11);
+    let dry = start + 10;
+    // One block's price now and then: each pays the oldest dry block, never a new one, and
+    // the lease stays dry since the first dry height.
+    for _ in 0..2 {
+        c.ok(4, vec![c.deposit_msg(4, order, 100)]);
+        let (l, _) = c.lease(order);
+        assert_eq!(l.state, pb::LeaseState::InsufficientFunds as i32);
+        assert_eq!(l.insufficient_since as u128, dry);
+    }
+    // The grace (from the first dry height) runs out: the next touch closes the lease, having
+    // paid exactly the blocks the deposits covered.
+    let grace = u128::from(test_params().insufficient_funds_grace_blocks);
+    while (c.height() as u128) < dry + grace {
+        c.block();
+    }
+    c.ok(3, vec![c.settle_msg(3, order)]);
+    let (l, _) = c.lease(order);
+    assert_eq!(l.state, pb::LeaseState::Closed as i32);
+    assert_eq!(l.close_reason, pb::CloseReason::InsufficientFunds as i32);
+    assert_eq!(amount(&l.paid), 1_200 - take(1_000) - 2 * take(100));
 }
 
 #[test]
