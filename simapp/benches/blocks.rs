@@ -13,19 +13,19 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{assert_all_ok, report, Chain};
 use depin_app::app::App;
-use depin_app::context::{Env, ExecMode, GasPrice, SigCache};
-use depin_app::driver::InProcess;
+use depin_app::context::{Env, ExecMode, SigCache};
 use depin_app::module::SigCheck;
-use depin_app::node::NodeConfig;
 use depin_app::tx;
 use depin_simapp::default_app;
 use depin_simapp::testing::{genesis, send_tx, FeeSpec, SignerData, TestKey};
 use k256::ecdsa::signature::{Signer, Verifier};
-use tendermint_proto::v0_38::abci::ExecTxResult;
 
 const TXS: usize = 5_000;
 const CHAIN_ID: &str = "depin-bench-1";
@@ -73,72 +73,14 @@ impl Fixture {
 
     /// A chain at height 1 (genesis committed) with an empty signature cache.
     fn chain(&self, verify_threads: usize) -> Chain {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let config = NodeConfig {
-            min_gas_prices: GasPrice::parse_list(MIN_GAS_PRICES).expect("gas prices"),
+        Chain::open(
+            self.app.clone(),
+            &self.genesis,
+            CHAIN_ID,
+            MIN_GAS_PRICES,
             verify_threads,
-            ..Default::default()
-        };
-        let mut driver = InProcess::open(self.app.clone(), dir.path(), config).expect("open");
-        driver.init_chain(CHAIN_ID, &self.genesis).expect("genesis");
-        // Genesis is committed with the first block.
-        assert!(driver.block(Vec::new()).tx_results.is_empty());
-        assert!(driver.node().sig_cache().is_empty());
-        Chain { driver, _dir: dir }
+        )
     }
-}
-
-/// Fields drop in order: the node closes before its directory goes.
-struct Chain {
-    driver: InProcess,
-    _dir: tempfile::TempDir,
-}
-
-fn assert_all_ok(what: &str, results: &[ExecTxResult]) {
-    assert_eq!(results.len(), TXS, "{what}: result count");
-    for (i, r) in results.iter().enumerate() {
-        assert_eq!(
-            r.code, 0,
-            "{what}: tx {i} failed: {} {}",
-            r.codespace, r.log
-        );
-    }
-}
-
-/// Median, min and max of some durations.
-struct Stats {
-    median: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-fn stats(mut v: Vec<Duration>) -> Stats {
-    v.sort();
-    Stats {
-        median: v[v.len() / 2],
-        min: v[0],
-        max: v[v.len() - 1],
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
-
-fn report(name: &str, n: usize, v: Vec<Duration>) -> Stats {
-    let s = stats(v);
-    println!(
-        "{name:<52} {:>9.1} ms  ({:.1}–{:.1})  {:>9.0} tx/s",
-        ms(s.median),
-        ms(s.min),
-        ms(s.max),
-        rate(n, s.median)
-    );
-    s
 }
 
 /// (1) and (3): FinalizeBlock + Commit of the block, no signature seen before.
@@ -148,7 +90,7 @@ fn cold_block(fx: &Fixture, verify_threads: usize) -> Duration {
     let start = Instant::now();
     let resp = chain.driver.block(txs);
     let took = start.elapsed();
-    assert_all_ok("cold block", &resp.tx_results);
+    assert_all_ok("cold block", &resp.tx_results, TXS);
     // Each signature was verified once (by the pre-verification) and cached.
     assert_eq!(chain.driver.node().sig_cache().len(), TXS);
     took
@@ -175,7 +117,7 @@ fn warm_block(fx: &Fixture) -> (Duration, Duration) {
     let start = Instant::now();
     let resp = chain.driver.block(txs);
     let block = start.elapsed();
-    assert_all_ok("warm block", &resp.tx_results);
+    assert_all_ok("warm block", &resp.tx_results, TXS);
     // No new entry: every signature check of the block was a cache hit.
     assert_eq!(
         chain.driver.node().sig_cache().len(),

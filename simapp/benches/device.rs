@@ -17,14 +17,14 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{assert_all_ok, report, Chain};
 use cosmrs::Any;
 use depin_app::app::App;
-use depin_app::context::GasPrice;
-use depin_app::driver::InProcess;
-use depin_app::node::NodeConfig;
 use depin_device::client::{self, DeviceSigner};
 use depin_device::{signing, Device, GenesisState, Maker, PublicKey, Status};
 use depin_proto::depin::device::v1::MsgHeartbeat;
@@ -33,7 +33,6 @@ use depin_simapp::{default_app, ADDRESS_PREFIX};
 use k256::ecdsa::signature::{Signer, Verifier};
 use prost::{Message, Name};
 use sha2::{Digest, Sha256};
-use tendermint_proto::v0_38::abci::ExecTxResult;
 
 const TXS: usize = 5_000;
 const SUBMITTERS: usize = 4;
@@ -169,62 +168,14 @@ impl Fixture {
 
     /// A chain at height 1 (genesis committed) with an empty signature cache.
     fn chain(&self, verify_threads: usize) -> Chain {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let config = NodeConfig {
-            min_gas_prices: GasPrice::parse_list(MIN_GAS_PRICES).expect("gas prices"),
+        Chain::open(
+            self.app.clone(),
+            &self.genesis,
+            CHAIN_ID,
+            MIN_GAS_PRICES,
             verify_threads,
-            ..Default::default()
-        };
-        let mut driver = InProcess::open(self.app.clone(), dir.path(), config).expect("open");
-        driver.init_chain(CHAIN_ID, &self.genesis).expect("genesis");
-        // Genesis is committed with the first block.
-        assert!(driver.block(Vec::new()).tx_results.is_empty());
-        assert!(driver.node().sig_cache().is_empty());
-        Chain { driver, _dir: dir }
+        )
     }
-}
-
-/// Fields drop in order: the node closes before its directory goes.
-struct Chain {
-    driver: InProcess,
-    _dir: tempfile::TempDir,
-}
-
-fn assert_all_ok(what: &str, results: &[ExecTxResult]) {
-    assert_eq!(results.len(), TXS, "{what}: result count");
-    for (i, r) in results.iter().enumerate() {
-        assert_eq!(
-            r.code, 0,
-            "{what}: tx {i} failed: {} {}",
-            r.codespace, r.log
-        );
-    }
-}
-
-/// The median of some durations.
-struct Stats {
-    median: Duration,
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
-
-fn report(name: &str, n: usize, mut v: Vec<Duration>) -> Stats {
-    v.sort();
-    let (median, min, max) = (v[v.len() / 2], v[0], v[v.len() - 1]);
-    println!(
-        "{name:<52} {:>9.1} ms  ({:.1}–{:.1})  {:>9.0} tx/s",
-        ms(median),
-        ms(min),
-        ms(max),
-        rate(n, median)
-    );
-    Stats { median }
 }
 
 /// FinalizeBlock + Commit of the block, no transaction signature seen before.
@@ -234,7 +185,7 @@ fn cold_block(fx: &Fixture, verify_threads: usize) -> Duration {
     let start = Instant::now();
     let resp = chain.driver.block(txs);
     let took = start.elapsed();
-    assert_all_ok("cold block", &resp.tx_results);
+    assert_all_ok("cold block", &resp.tx_results, TXS);
     // Only the transaction signatures go through the cache: the device signatures are
     // checked by the heartbeat handler, in block order.
     assert_eq!(chain.driver.node().sig_cache().len(), TXS);
@@ -262,7 +213,7 @@ fn warm_block(fx: &Fixture) -> (Duration, Duration) {
     let start = Instant::now();
     let resp = chain.driver.block(txs);
     let block = start.elapsed();
-    assert_all_ok("warm block", &resp.tx_results);
+    assert_all_ok("warm block", &resp.tx_results, TXS);
     assert_eq!(
         chain.driver.node().sig_cache().len(),
         TXS,

@@ -20,16 +20,16 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{assert_all_ok, ms, stats, us, Chain, Stats};
 use cosmrs::Any;
 use depin_app::address::{module_address, AddressCodec};
 use depin_app::app::App;
 use depin_app::coins::Coin;
-use depin_app::context::GasPrice;
-use depin_app::driver::InProcess;
-use depin_app::node::NodeConfig;
 use depin_market::types::{
     zero, Bid, BidState, Deposit, EscrowAccount, EscrowState, Lease, LeaseState, Order, OrderState,
     Provider,
@@ -184,24 +184,13 @@ fn settle_tx(settler: &TestKey, id: u64, sequence: u64) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("signing a settle tx: {e}"))
 }
 
-/// Fields drop in order: the node closes before its directory goes.
-struct Chain {
-    driver: InProcess,
-    _dir: tempfile::TempDir,
-}
-
 /// Checks that each settle succeeded and paid; returns their gas.
 fn check(what: &str, results: &[ExecTxResult], expected: usize) -> Vec<i64> {
-    assert_eq!(results.len(), expected, "{what}: result count");
+    assert_all_ok(what, results, expected);
     results
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            assert_eq!(
-                r.code, 0,
-                "{what}: tx {i} failed: {} {}",
-                r.codespace, r.log
-            );
             assert!(
                 r.events.iter().any(|e| e.r#type == "escrow_paid"),
                 "{what}: tx {i} paid nothing"
@@ -209,19 +198,6 @@ fn check(what: &str, results: &[ExecTxResult], expected: usize) -> Vec<i64> {
             r.gas_used
         })
         .collect()
-}
-
-fn median(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
-    v.sort();
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn us(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }
 
 struct Row {
@@ -241,19 +217,10 @@ fn run(app: &Arc<App>, n: usize) -> Row {
     let state = app_state(n, &settler);
     let built = t.elapsed();
 
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let config = NodeConfig {
-        min_gas_prices: GasPrice::parse_list(MIN_GAS_PRICES).expect("gas prices"),
-        ..Default::default()
-    };
-    let mut driver = InProcess::open(app.clone(), dir.path(), config).expect("open");
     let t = Instant::now();
-    driver.init_chain(CHAIN_ID, &state).expect("genesis");
+    let mut chain = Chain::open(app.clone(), &state, CHAIN_ID, MIN_GAS_PRICES, 0);
     drop(state);
-    // Genesis is committed with the first block.
-    assert!(driver.block(Vec::new()).tx_results.is_empty());
     let import = t.elapsed();
-    let mut chain = Chain { driver, _dir: dir };
     println!(
         "N = {n}: genesis built in {:.1} s, imported and committed in {:.1} s (not timed below)",
         built.as_secs_f64(),
@@ -307,10 +274,18 @@ fn run(app: &Arc<App>, n: usize) -> Row {
         gas.extend(check("batch of settles", &resp.tx_results, PER_BATCH));
     }
 
-    let (e, e_min, e_max) = median(empty);
-    let (s, s_min, s_max) = median(single);
-    let (b, _, _) = median(batch);
-    let (be, _, _) = median(batch_empty);
+    let Stats {
+        median: e,
+        min: e_min,
+        max: e_max,
+    } = stats(empty);
+    let Stats {
+        median: s,
+        min: s_min,
+        max: s_max,
+    } = stats(single);
+    let b = stats(batch).median;
+    let be = stats(batch_empty).median;
     gas.sort_unstable();
     let gas_range = (gas[0], gas[gas.len() / 2], gas[gas.len() - 1]);
     let row = Row {
