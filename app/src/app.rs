@@ -182,6 +182,18 @@ pub(crate) const MAX_BLOCK_GAS_KEY: &[u8] = b"app/max_block_gas";
 /// time-gated rules (jail release, unbonding, deadlines) judge them as the next block would
 /// rather than at the Unix epoch.
 pub(crate) const BLOCK_TIME_KEY: &[u8] = b"app/block_time";
+/// The chain's first block height (InitChain's `initial_height`), a big-endian u64; absent
+/// means 1. Store versions count committed blocks from 1, so block height = version +
+/// initial_height − 1: a chain restarted from an export at height H continues at H + 1 and
+/// every height kept in its state (deadlines, creation heights, epoch anchors) stays right.
+pub(crate) const INITIAL_HEIGHT_KEY: &[u8] = b"app/initial_height";
+
+/// initial_height − 1: what is added to a store version to give its block height.
+pub fn height_offset(kv: &impl KvRead) -> u64 {
+    kv.get(INITIAL_HEIGHT_KEY)
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, |b| u64::from_be_bytes(b).saturating_sub(1))
+}
 
 /// Records `env`'s block time under [`BLOCK_TIME_KEY`].
 pub(crate) fn record_block_time(kv: &mut impl KvWrite, env: &Env) {

@@ -30,7 +30,7 @@ impl InProcess {
     /// Opens (or reopens) a node whose data lives in `dir`.
     pub fn open(app: Arc<App>, dir: &Path, config: NodeConfig) -> Result<Self, String> {
         let node = Node::open(app, dir, config)?;
-        let height = node.store().version();
+        let height = node.last_height();
         let chain_id = node.queries().chain_id();
         Ok(InProcess {
             node,
@@ -75,6 +75,19 @@ impl InProcess {
         chain_id: &str,
         app_state: &serde_json::Value,
     ) -> Result<[u8; 32], String> {
+        self.init_chain_at(chain_id, app_state, 1)
+    }
+
+    /// As [`InProcess::init_chain`], for a chain whose first block is `initial_height` (a chain
+    /// restarted from an export continues at the exported height + 1).
+    pub fn init_chain_at(
+        &mut self,
+        chain_id: &str,
+        app_state: &serde_json::Value,
+        initial_height: u64,
+    ) -> Result<[u8; 32], String> {
+        let first = i64::try_from(initial_height.max(1))
+            .map_err(|_| format!("initial_height {initial_height} is too large"))?;
         self.chain_id = chain_id.to_string();
         let req = RequestInitChain {
             time: Some(Timestamp {
@@ -87,9 +100,11 @@ impl InProcess {
             app_state_bytes: serde_json::to_vec(app_state)
                 .map_err(|e| e.to_string())?
                 .into(),
-            initial_height: 1,
+            initial_height: first,
         };
-        self.node.try_init_chain(&req).map(|(hash, _)| hash)
+        let hash = self.node.try_init_chain(&req).map(|(hash, _)| hash)?;
+        self.height = first as u64 - 1;
+        Ok(hash)
     }
 
     pub fn check_tx(&mut self, tx: &[u8]) -> ResponseCheckTx {

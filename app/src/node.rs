@@ -13,7 +13,10 @@ use tendermint_proto::v0_38::abci::{
     self as abci, response_offer_snapshot, response_process_proposal,
 };
 
-use crate::app::{record_block_time, recorded_block_time, App, CheckedTx, MAX_BLOCK_GAS_KEY};
+use crate::app::{
+    height_offset, record_block_time, recorded_block_time, App, CheckedTx, INITIAL_HEIGHT_KEY,
+    MAX_BLOCK_GAS_KEY,
+};
 use crate::context::{Env, ExecMode, GasPrice, SigCache};
 use crate::error::AppResult;
 use crate::module::SigCheck;
@@ -72,7 +75,8 @@ pub struct Node {
     /// The finalized block waiting for Commit.
     pending: Option<PendingCommit>,
     snapshots: Option<SnapshotStore>,
-    restore: Option<Restorer>,
+    /// A snapshot being restored, with the chain's height offset its offer implied.
+    restore: Option<(Restorer, u64)>,
 }
 
 fn fatal(what: &str, err: impl std::fmt::Display) -> ! {
@@ -138,6 +142,11 @@ impl Node {
         &self.sig_cache
     }
 
+    /// The height of the last committed block (0: none yet).
+    pub fn last_height(&self) -> u64 {
+        self.queries.height_of(self.store().version())
+    }
+
     fn reset_check_state(&mut self) {
         self.check_state = None;
         match self.store().working_set() {
@@ -159,7 +168,7 @@ impl Node {
             data: "depin-sdk".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             app_version: APP_VERSION,
-            last_block_height: info.version as i64,
+            last_block_height: self.queries.height_of(info.version) as i64,
             // Height 0 has no app hash: CometBFT then calls InitChain.
             last_block_app_hash: if info.version == 0 {
                 Bytes::new()
@@ -204,15 +213,9 @@ impl Node {
             serde_json::from_slice(&req.app_state_bytes)
                 .map_err(|e| format!("app_state is not JSON: {e}"))?
         };
-        // Store versions count blocks from 1; a chain continuing another's heights would
-        // need the store to start at initial_height - 1.
-        if req.initial_height > 1 {
-            return Err(format!(
-                "initial_height {} is not supported: genesis must start at height 1",
-                req.initial_height
-            ));
-        }
-        let height = 1;
+        // Store versions count blocks from 1; heights are versions + initial_height - 1.
+        let height = u64::try_from(req.initial_height.max(1))
+            .map_err(|_| format!("initial_height {} is not valid", req.initial_height))?;
         let mut env = self.env(height, ExecMode::Block);
         env.chain_id = req.chain_id.clone();
         if let Some(t) = &req.time {
@@ -221,6 +224,15 @@ impl Node {
         }
         let mut ws = store.working_set().map_err(|e| e.to_string())?;
         record_block_time(&mut ws, &env);
+        crate::store::KvWrite::absorb(
+            &mut ws,
+            [(
+                INITIAL_HEIGHT_KEY.to_vec(),
+                Some(height.to_be_bytes().to_vec()),
+            )]
+            .into(),
+        );
+        self.queries.set_height_offset(height - 1);
         let validators = self
             .app
             .init_genesis(&mut ws, &env, &app_state)
@@ -256,7 +268,7 @@ impl Node {
         } else {
             ExecMode::Check
         };
-        let height = self.store().version() + 1;
+        let height = self.last_height().max(self.queries.height_offset()) + 1;
         let mut env = self.env(height, mode);
         let Some(state) = self.check_state.as_mut() else {
             fatal("CheckTx", "no mempool state")
@@ -447,12 +459,13 @@ impl Node {
             .store()
             .prepare_commit(ws)
             .unwrap_or_else(|e| fatal("computing the app hash", e));
-        if pending.version() != height {
+        let offset = self.queries.height_offset();
+        if pending.version().checked_add(offset) != Some(height) {
             fatal(
                 "FinalizeBlock",
                 format!(
-                    "block {height} does not follow the store's version {}",
-                    pending.version() - 1
+                    "block {height} does not follow the last committed block {}",
+                    self.queries.height_of(pending.version() - 1)
                 ),
             );
         }
@@ -476,10 +489,12 @@ impl Node {
         let store = self.store();
         let info = store.commit(pending).unwrap_or_else(|e| fatal("Commit", e));
         self.reset_check_state();
+        // Snapshots are filed by store version and announced by block height.
         if let Some(snapshots) = &self.snapshots {
-            if info.version % self.config.snapshot_interval == 0 {
+            let height = self.queries.height_of(info.version);
+            if height % self.config.snapshot_interval == 0 {
                 if let Err(e) = snapshots.create(&store, info.version, SNAPSHOT_CHUNK_BYTES) {
-                    eprintln!("depin-app: snapshot at height {} failed: {e}", info.version);
+                    eprintln!("depin-app: snapshot at height {height} failed: {e}");
                 }
             }
         }
@@ -498,7 +513,7 @@ impl Node {
             .unwrap_or_default()
             .into_iter()
             .map(|m| abci::Snapshot {
-                height: m.version,
+                height: self.queries.height_of(m.version),
                 format: m.format,
                 chunks: m.chunk_hashes.len() as u32,
                 hash: Bytes::copy_from_slice(&m.hash()),
@@ -515,7 +530,10 @@ impl Node {
         let chunk = self
             .snapshots
             .as_ref()
-            .and_then(|s| s.load_chunk(req.height, req.chunk).ok().flatten())
+            .and_then(|s| {
+                let version = req.height.checked_sub(self.queries.height_offset())?;
+                s.load_chunk(version, req.chunk).ok().flatten()
+            })
             .unwrap_or_default();
         abci::ResponseLoadSnapshotChunk {
             chunk: chunk.into(),
@@ -536,9 +554,15 @@ impl Node {
             if manifest.format != crate::store::SNAPSHOT_FORMAT {
                 return Err(R::RejectFormat);
             }
+            // The height names the block; the manifest, the store version. Their difference is
+            // the chain's height offset, checked against the restored state at the end.
+            let offset = snapshot
+                .height
+                .checked_sub(manifest.version)
+                .ok_or(R::Reject)?;
             if manifest.hash().as_slice() != snapshot.hash.as_ref()
                 || manifest.root.as_slice() != req.app_hash.as_ref()
-                || manifest.version != snapshot.height
+                || manifest.version == 0
             {
                 return Err(R::Reject);
             }
@@ -557,7 +581,7 @@ impl Node {
             std::fs::remove_dir_all(&dir).map_err(|_| R::Abort)?;
             let restorer =
                 Restorer::new(&dir, manifest, self.config.store.clone()).map_err(|_| R::Reject)?;
-            self.restore = Some(restorer);
+            self.restore = Some((restorer, offset));
             Ok(())
         })();
         let result = match result {
@@ -574,7 +598,7 @@ impl Node {
         req: abci::RequestApplySnapshotChunk,
     ) -> abci::ResponseApplySnapshotChunk {
         use abci::response_apply_snapshot_chunk::Result as R;
-        let Some(restorer) = self.restore.as_mut() else {
+        let Some((restorer, _)) = self.restore.as_mut() else {
             return abci::ResponseApplySnapshotChunk {
                 result: R::Abort as i32,
                 ..Default::default()
@@ -590,10 +614,22 @@ impl Node {
             };
         }
         if restorer.is_complete() {
-            let Some(restorer) = self.restore.take() else {
+            let Some((restorer, offset)) = self.restore.take() else {
                 fatal("snapshot restore", "restorer vanished")
             };
-            match restorer.finish() {
+            let restored = restorer.finish().and_then(|store| {
+                let found = height_offset(&store.latest_view()?);
+                if found == offset {
+                    Ok(store)
+                } else {
+                    Err(crate::store::StoreError::InvalidSnapshot(format!(
+                        "the snapshot's height says the chain starts at {}, its state says {}",
+                        offset + 1,
+                        found + 1
+                    )))
+                }
+            });
+            match restored {
                 Ok(store) => {
                     if let Ok(mut guard) = self.store.write() {
                         *guard = store;

@@ -2,6 +2,7 @@
 //! ICS23 proofs, and transaction simulation. Served to ABCI Query and gRPC alike, from any
 //! thread, without going through the block driver.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
@@ -11,7 +12,7 @@ use prost::Message;
 use tendermint_proto::v0_38::abci;
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
 
-use crate::app::{recorded_block_time, App, CHAIN_ID_KEY};
+use crate::app::{height_offset, recorded_block_time, App, CHAIN_ID_KEY};
 use crate::context::{Env, ExecMode};
 use crate::error::{sdk, AppError, AppResult};
 use crate::node::SharedStore;
@@ -29,6 +30,8 @@ pub struct QueryService {
     app: Arc<App>,
     store: SharedStore,
     chain_id: Arc<RwLock<String>>,
+    /// initial_height − 1 (see [`crate::app::height_offset`]); fixed by genesis.
+    offset: Arc<AtomicU64>,
 }
 
 impl QueryService {
@@ -37,6 +40,7 @@ impl QueryService {
             app,
             store,
             chain_id: Arc::new(RwLock::new(String::new())),
+            offset: Arc::new(AtomicU64::new(0)),
         };
         q.reload_chain_id();
         q
@@ -63,26 +67,55 @@ impl QueryService {
         }
     }
 
-    /// Reads the chain id genesis wrote (empty before InitChain's block is committed).
+    /// What is added to a store version to give its block height: initial_height − 1.
+    pub fn height_offset(&self) -> u64 {
+        self.offset.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_height_offset(&self, offset: u64) {
+        self.offset.store(offset, Ordering::Relaxed);
+    }
+
+    /// The block height of store version `version` (0 stays 0: nothing committed).
+    pub fn height_of(&self, version: u64) -> u64 {
+        if version == 0 {
+            0
+        } else {
+            version.saturating_add(self.height_offset())
+        }
+    }
+
+    /// Reads the chain id and initial height genesis wrote (unset before InitChain's block is
+    /// committed).
     pub(crate) fn reload_chain_id(&self) {
         if let Ok(view) = self.store().latest_view() {
             if let Some(id) = view.get(CHAIN_ID_KEY) {
                 self.set_chain_id(&String::from_utf8_lossy(&id));
             }
+            self.set_height_offset(height_offset(&view));
         }
     }
 
-    /// The version a query at `height` reads (0: the latest).
-    fn version(&self, store: &Store, height: i64) -> AppResult<u64> {
+    /// The store version and block height a query at `height` reads (0: the latest).
+    fn version(&self, store: &Store, height: i64) -> AppResult<(u64, u64)> {
         let latest = store.version();
+        let latest_height = self.height_of(latest);
+        let offset = self.height_offset();
         match height {
-            0 => Ok(latest),
+            0 => Ok((latest, latest_height)),
             h if h < 0 => Err(AppError::sdk(sdk::INVALID_REQUEST, "negative height")),
-            h if h as u64 > latest => Err(AppError::sdk(
+            h if h as u64 > latest_height => Err(AppError::sdk(
                 sdk::INVALID_REQUEST,
-                format!("height {h} is not committed yet; the latest is {latest}"),
+                format!("height {h} is not committed yet; the latest is {latest_height}"),
             )),
-            h => Ok(h as u64),
+            h if h as u64 <= offset => Err(AppError::sdk(
+                sdk::INVALID_REQUEST,
+                format!(
+                    "height {h} precedes this chain, which starts at height {}",
+                    offset + 1
+                ),
+            )),
+            h => Ok((h as u64 - offset, h as u64)),
         }
     }
 
@@ -90,9 +123,9 @@ impl QueryService {
     /// height it was read at.
     pub fn query(&self, path: &str, data: &[u8], height: i64) -> AppResult<(Vec<u8>, u64)> {
         let store = self.store();
-        let version = self.version(&store, height)?;
+        let (version, height) = self.version(&store, height)?;
         if path == SIMULATE_PATH {
-            return self.simulate(data).map(|r| (r, version));
+            return self.simulate(data).map(|r| (r, height));
         }
         if path == VERSION_PATH {
             let v = depin_proto::depin::app::v1::VersionResponse {
@@ -100,14 +133,14 @@ impl QueryService {
                 version: env!("CARGO_PKG_VERSION").into(),
                 app_version: crate::node::APP_VERSION,
             };
-            return Ok((v.encode_to_vec(), version));
+            return Ok((v.encode_to_vec(), height));
         }
         let view = store.view(version).map_err(AppError::from)?;
         let mut ws = WorkingSet::new(view);
-        let mut env = Env::new(&self.chain_id(), version, ExecMode::Query);
+        let mut env = Env::new(&self.chain_id(), height, ExecMode::Query);
         recorded_block_time(&ws, &mut env);
         let out = self.app.query(&mut ws, &env, path, data)?;
-        Ok((out, version))
+        Ok((out, height))
     }
 
     /// Runs a transaction against the latest state without signatures and returns the gas it
@@ -124,7 +157,8 @@ impl QueryService {
         let store = self.store();
         let view = store.latest_view().map_err(AppError::from)?;
         let mut ws = WorkingSet::new(view);
-        let mut env = Env::new(&self.chain_id(), store.version() + 1, ExecMode::Simulate);
+        let next = self.height_of(store.version()).max(self.height_offset()) + 1;
+        let mut env = Env::new(&self.chain_id(), next, ExecMode::Simulate);
         recorded_block_time(&ws, &mut env);
         let out = self.app.run_tx(&mut ws, &env, &req.tx_bytes);
         if !out.is_ok() {
@@ -216,11 +250,11 @@ impl QueryService {
         let mut full = m.store_prefix().to_vec();
         full.extend_from_slice(key);
         let store = self.store();
-        let version = self.version(&store, height)?;
+        let (version, height) = self.version(&store, height)?;
         if !prove {
             let view = store.view(version).map_err(AppError::from)?;
             let value = view.get(&full).unwrap_or_default();
-            return Ok((key.to_vec(), value, version, None));
+            return Ok((key.to_vec(), value, height, None));
         }
         let (value, proof) = store
             .get_with_proof(&full, version)
@@ -232,7 +266,7 @@ impl QueryService {
                 data: proof.encode_to_vec(),
             }],
         };
-        Ok((key.to_vec(), value.unwrap_or_default(), version, Some(ops)))
+        Ok((key.to_vec(), value.unwrap_or_default(), height, Some(ops)))
     }
 }
 

@@ -215,3 +215,152 @@ fn the_version_query_is_answered_over_abci_like_every_query() {
     assert_eq!(v.app_version, depin_app::node::APP_VERSION);
     assert!(!v.version.is_empty());
 }
+
+fn query_at(
+    node: &Node,
+    address: &str,
+    height: i64,
+) -> tendermint_proto::v0_38::abci::ResponseQuery {
+    let req = QueryBalanceRequest {
+        address: address.into(),
+        denom: "udepin".into(),
+    };
+    node.query(RequestQuery {
+        data: req.encode_to_vec().into(),
+        path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+        height,
+        prove: false,
+    })
+}
+
+/// A chain restarted from an export at height H starts at `initial_height` H + 1: Info,
+/// queries, CheckTx, reopening and state sync all speak in its heights.
+#[test]
+fn a_chain_restarted_from_an_export_continues_the_heights() {
+    use depin_app::context::{Env, ExecMode};
+    use depin_app::store::WorkingSet;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut old =
+        InProcess::open(Arc::new(default_app()), &dir.path().join("old"), config(0)).unwrap();
+    let (alice, bob) = (TestKey::from_seed(1), TestKey::from_seed(2));
+    old.init_chain(CHAIN, &genesis(&[(&alice.address, 1_000_000)]))
+        .unwrap();
+    for _ in 0..4 {
+        old.block(vec![]);
+    }
+    let data = |sequence| SignerData {
+        chain_id: CHAIN.into(),
+        account_number: 0,
+        sequence,
+    };
+    let fee = FeeSpec::new(500, 200_000);
+    let r = old.deliver(vec![send_tx(&alice, &data(0), &bob.address, 10, &fee)]);
+    assert_eq!(r[0].code, 0, "{}", r[0].log);
+    assert_eq!(old.height(), 5);
+    let store = old.node().store();
+    let env = Env::new(CHAIN, 5, ExecMode::Query);
+    let exported = old
+        .node()
+        .app()
+        .export_genesis(&mut WorkingSet::new(store.latest_view().unwrap()), &env)
+        .unwrap();
+
+    let new_dir = dir.path().join("new");
+    let mut new = InProcess::open(Arc::new(default_app()), &new_dir, config(4)).unwrap();
+    new.init_chain_at(CHAIN, &exported, 6).unwrap();
+    new.block(vec![]);
+    assert_eq!(new.height(), 6);
+    let info = new.node().info(RequestInfo::default());
+    assert_eq!(info.last_block_height, 6);
+    assert_eq!(new.node().last_height(), 6);
+    assert_eq!(balance(new.node(), &bob.address), 10);
+    // Heights before the chain's first block are not its own.
+    let r = query_at(new.node(), &bob.address, 5);
+    assert_eq!((r.codespace.as_str(), r.code), ("sdk", 18), "{}", r.log);
+    assert!(r.log.contains("starts at height 6"), "{}", r.log);
+    let r = query_at(new.node(), &bob.address, 6);
+    assert_eq!((r.code, r.height), (0, 6), "{}", r.log);
+    let r = query_at(new.node(), &bob.address, 7);
+    assert_eq!((r.codespace.as_str(), r.code), ("sdk", 18), "{}", r.log);
+    let r = query_at(new.node(), &bob.address, 0);
+    assert_eq!(r.height, 6);
+
+    // The account's sequence carried over; CheckTx and the next block run at height 7.
+    let tx = send_tx(&alice, &data(1), &bob.address, 5, &fee);
+    let r = new.check_tx(&tx);
+    assert_eq!(r.code, 0, "{}", r.log);
+    let r = new.deliver(vec![tx]);
+    assert_eq!(r[0].code, 0, "{}", r[0].log);
+    new.block(vec![]);
+    assert_eq!(new.height(), 8);
+
+    // A snapshot is announced at its block height (8, a multiple of the interval) and restores
+    // into a node that then reports the same height.
+    let snapshot = new
+        .node()
+        .list_snapshots()
+        .snapshots
+        .into_iter()
+        .find(|s| s.height == 8)
+        .expect("a snapshot at height 8");
+    let root = new.node().store().root().to_vec();
+    let restore = |height: u64| {
+        let target = tempfile::tempdir().unwrap();
+        let mut node = Node::open(Arc::new(default_app()), target.path(), config(0)).unwrap();
+        let offer = node.offer_snapshot(RequestOfferSnapshot {
+            snapshot: Some(tendermint_proto::v0_38::abci::Snapshot {
+                height,
+                ..snapshot.clone()
+            }),
+            app_hash: root.clone().into(),
+        });
+        if offer.result != response_offer_snapshot::Result::Accept as i32 {
+            return (offer.result, None);
+        }
+        let mut last = 0;
+        for chunk in 0..snapshot.chunks {
+            let bytes = new
+                .node()
+                .load_snapshot_chunk(RequestLoadSnapshotChunk {
+                    height: 8,
+                    format: snapshot.format,
+                    chunk,
+                })
+                .chunk;
+            assert!(!bytes.is_empty(), "chunk {chunk} of the snapshot at 8");
+            last = node
+                .apply_snapshot_chunk(RequestApplySnapshotChunk {
+                    index: chunk,
+                    chunk: bytes,
+                    sender: "peer".into(),
+                })
+                .result;
+        }
+        (last, Some((node, target)))
+    };
+    let (result, restored) = restore(8);
+    assert_eq!(result, response_apply_snapshot_chunk::Result::Accept as i32);
+    let (node, _target) = restored.unwrap();
+    assert_eq!(node.info(RequestInfo::default()).last_block_height, 8);
+    assert_eq!(balance(&node, &bob.address), 15);
+    // A snapshot announced at a height its state does not match is refused once restored.
+    let (result, _) = restore(9);
+    assert_eq!(
+        result,
+        response_apply_snapshot_chunk::Result::RejectSnapshot as i32
+    );
+    // A height below the snapshot's version cannot be right at all.
+    let (result, _) = restore(1);
+    assert_eq!(result, response_offer_snapshot::Result::Reject as i32);
+
+    // Reopened, the node goes on from its own height.
+    drop(new);
+    let mut again = InProcess::open(Arc::new(default_app()), &new_dir, config(0)).unwrap();
+    assert_eq!(again.height(), 8);
+    again.block(vec![]);
+    assert_eq!(
+        again.node().info(RequestInfo::default()).last_block_height,
+        9
+    );
+}

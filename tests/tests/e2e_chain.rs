@@ -269,6 +269,7 @@ fn crash_recovery_and_export() {
     assert_eq!(total, 2 * FUNDS);
 
     // Export at the current height, start a fresh chain from it: same balances and supply.
+    let last_seen = net.height();
     net.kill_all();
     let exported = net.home.join("exported.json");
     net.depind_ok(&["export", "--output-document", exported.to_str().unwrap()]);
@@ -280,6 +281,17 @@ fn crash_recovery_and_export() {
     let mut g: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     g["app_state"] = genesis["app_state"].clone();
+    // The new chain continues the old one's heights.
+    let exported_height = genesis["initial_height"]
+        .as_str()
+        .and_then(|h| h.parse::<u64>().ok())
+        .expect("export writes initial_height")
+        - 1;
+    assert!(
+        exported_height >= last_seen && exported_height <= last_seen + 1,
+        "export at {exported_height}, last height seen {last_seen}"
+    );
+    g["initial_height"] = genesis["initial_height"].clone();
     std::fs::write(&path, serde_json::to_vec_pretty(&g).unwrap()).unwrap();
     let data = fresh.home.join("data");
     std::fs::remove_dir_all(&data).unwrap();
@@ -290,6 +302,18 @@ fn crash_recovery_and_export() {
     )
     .unwrap();
     fresh.start_processes();
+    let first = fresh.rt.block_on(
+        fresh
+            .rpc()
+            .block(tendermint::block::Height::try_from(exported_height + 1).unwrap()),
+    );
+    assert!(
+        first.is_ok(),
+        "block {} missing: {}",
+        exported_height + 1,
+        fresh.logs()
+    );
+    assert!(fresh.height() > exported_height + 1);
     assert_eq!(fresh.balance_grpc(bob), FUNDS + sent, "{}", fresh.logs());
     assert_eq!(fresh.balance_grpc(alice), FUNDS - sent - fees);
     assert_eq!(supply(&fresh), total);

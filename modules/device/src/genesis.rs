@@ -391,9 +391,9 @@ impl DeviceModule {
     }
 
     /// Everything in store order: makers by name, devices by id, contributions and hex
-    /// densities by epoch (retained epochs only). The epoch anchor is written shifted for a
-    /// chain that restarts at height 1 with the block after this one, when it matters: when
-    /// it is not the default or the state holds epoch-numbered data.
+    /// densities by epoch (retained epochs only). The epoch anchor is written as it is (the
+    /// restarted chain continues at the next height) when it matters: when it is not the
+    /// default or the state holds epoch-numbered data.
     pub(crate) fn export(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<GenesisState> {
         let params = self.keeper.params(ctx)?;
         let retained_from = self
@@ -402,11 +402,7 @@ impl DeviceModule {
             .saturating_sub(params.contribution_retention_epochs);
         let anchor = self.keeper.epoch_anchor(ctx)?;
         let epoch_anchor = if anchor != EpochAnchor::default() || self.keeper.has_epoch_data(ctx)? {
-            let exported = i64::try_from(ctx.env.height).unwrap_or(i64::MAX);
-            Some(EpochAnchor {
-                first_epoch: anchor.first_epoch,
-                start_height: anchor.start_height.saturating_sub(exported),
-            })
+            Some(anchor)
         } else {
             None
         };

@@ -131,7 +131,7 @@ fn an_export_while_pruning_imports() {
             "{kind} of epochs no longer retained are not exported"
         );
     }
-    let mut imported = Chain::with_state(test_keys(4), &exported, params, true);
+    let mut imported = Chain::restarted(test_keys(4), &exported, params, true, chain.height() + 1);
     assert_eq!(imported.epoch(), e + 4);
     imported.advance(3);
     // The original finishes pruning on its own.
@@ -267,30 +267,10 @@ fn epochs_never_go_back_or_skip_when_epoch_blocks_changes() {
 
     // A restart from an export continues the same epochs.
     let exported = chain.export();
-    let imported = Chain::with_state(test_keys(3), &exported, shorter, true);
+    let imported = Chain::restarted(test_keys(3), &exported, shorter, true, chain.height() + 1);
     chain.block();
-    assert_eq!(
-        imported.epoch_info(),
-        chain.epoch_info().clone_shifted(chain.height())
-    );
+    assert_eq!(imported.epoch_info(), chain.epoch_info());
     assert_eq!(imported.device(&id), chain.device(&id));
-}
-
-/// The Epoch query of the original chain as the restarted chain (height 1 = the original's
-/// `height`) reports it.
-trait Shifted {
-    fn clone_shifted(&self, height: u64) -> pb::QueryEpochResponse;
-}
-
-impl Shifted for pb::QueryEpochResponse {
-    fn clone_shifted(&self, height: u64) -> pb::QueryEpochResponse {
-        let shift = height as i64 - 1;
-        pb::QueryEpochResponse {
-            start_height: self.start_height - shift,
-            end_height: self.end_height - shift,
-            ..*self
-        }
-    }
 }
 
 #[test]
@@ -341,7 +321,7 @@ fn lowered_size_limits_do_not_make_an_export_unimportable() {
         21,
     );
     let exported = chain.export();
-    let imported = Chain::with_state(test_keys(3), &exported, params, true);
+    let imported = Chain::restarted(test_keys(3), &exported, params, true, chain.height() + 1);
     assert_eq!(imported.device(&id).serial, "SERIAL-42");
     assert_eq!(imported.device(&id).metadata, "a longer description");
     // Still structural: an empty serial is refused.
@@ -355,7 +335,13 @@ fn genesis_that_breaks_the_invariants_is_refused() {
     let (chain, devs, e) = witnessed(test_params());
     let exported = chain.export();
     // As exported it is accepted.
-    Chain::with_state(test_keys(4), &exported, test_params(), true);
+    Chain::restarted(
+        test_keys(4),
+        &exported,
+        test_params(),
+        true,
+        chain.height() + 1,
+    );
     let device = |g: &mut serde_json::Value, id: &str| -> usize {
         g["device"]["devices"]
             .as_array()

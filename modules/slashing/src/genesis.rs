@@ -163,8 +163,7 @@ impl SlashingModule {
                 address: address.clone(),
                 validator_signing_info: ValidatorSigningInfoJson {
                     address: address.clone(),
-                    // Zero-height: the new chain starts at 1.
-                    start_height: 0,
+                    start_height: info.start_height,
                     index_offset: info.index_offset,
                     jailed_until: info.jailed_until.rfc3339(),
                     tombstoned: info.tombstoned,

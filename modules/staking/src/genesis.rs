@@ -533,11 +533,10 @@ impl StakingModule {
         Ok(())
     }
 
-    /// The state as the genesis of a chain that starts again at height 1 (a "zero-height"
-    /// export, as the Cosmos SDK's `export --for-zero-height`): every height in it (entries'
-    /// creation heights, validators' unbonding heights) is reset to 0, since the old chain's
-    /// heights would lie in the new chain's future, where a slash for an infraction at a lower
-    /// height would wrongly reach entries that predate it.
+    /// The state as the genesis of a chain that continues this one at the next height
+    /// (`initial_height` = this height + 1): heights (entries' creation heights, validators'
+    /// unbonding heights) are kept, so an entry can still be named by its creation height
+    /// (MsgCancelUnbondingDelegation) and a slash on the new chain reaches only what it did.
     pub(crate) fn export(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<GenesisState> {
         let keeper = &self.keeper;
         let operators = keeper.operator_codec().clone();
@@ -546,10 +545,7 @@ impl StakingModule {
         let validators = keeper
             .all_validators(ctx)?
             .iter()
-            .map(|v| GenesisValidator {
-                unbonding_height: 0,
-                ..GenesisValidator::from_validator(v, &operators)
-            })
+            .map(|v| GenesisValidator::from_validator(v, &operators))
             .collect();
         let store = ctx.storage(PREFIX);
         let delegations = DELEGATIONS
@@ -572,9 +568,7 @@ impl StakingModule {
                         .entries
                         .iter()
                         .map(|e| GenesisUnbondingEntry {
-                            // Zero-height: the new chain starts at 1, so
-                            // every entry predates any infraction on it.
-                            creation_height: 0,
+                            creation_height: e.creation_height,
                             completion_time: e.completion_time,
                             initial_balance: e.initial_balance,
                             balance: e.balance,
@@ -596,9 +590,7 @@ impl StakingModule {
                         .entries
                         .iter()
                         .map(|e| GenesisRedelegationEntry {
-                            // Zero-height: the new chain starts at 1, so
-                            // every entry predates any infraction on it.
-                            creation_height: 0,
+                            creation_height: e.creation_height,
                             completion_time: e.completion_time,
                             initial_balance: e.initial_balance,
                             shares_dst: e.shares_dst,

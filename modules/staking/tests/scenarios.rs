@@ -609,14 +609,15 @@ fn export_then_import_reproduces_the_state() {
         exported["staking"]["validators"].as_array().unwrap().len(),
         3
     );
-    // Zero-height: the entries were made at later heights of the old chain; the new one starts
-    // at 1, so they are exported at height 0 (before any infraction it can see).
+    // Heights are kept: the restarted chain continues at the next height, and an entry is
+    // still named by its creation height.
     let staking = &exported["staking"];
     let ubd = &staking["unbonding_delegations"][0]["entries"][0];
     let red = &staking["redelegations"][0]["entries"][0];
+    let h = chain.height;
     assert_eq!(
         (&ubd["creation_height"], &red["creation_height"]),
-        (&"0".into(), &"0".into())
+        (&(h - 1).to_string().into(), &h.to_string().into())
     );
 
     let (imported, validators) = Chain::with_state(test_keys(4), &exported);

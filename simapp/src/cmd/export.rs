@@ -1,5 +1,5 @@
-//! `depind export`: the current state as a genesis file that starts a new chain (at height 1)
-//! with the same accounts, balances and params. Stop the node first: the store allows one
+//! `depind export`: the current state as a genesis file that starts a new chain with the same
+//! accounts, balances and params, continuing at the next height. Stop the node first: the store allows one
 //! process at a time.
 
 use std::sync::Arc;
@@ -29,9 +29,15 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
             dir.display()
         )
     })?;
-    let height = store.version();
-    eprintln!("exporting state at height {height} from {}", dir.display());
     let view = store.latest_view().map_err(|e| anyhow!(e.to_string()))?;
+    if store.version() == 0 {
+        return Err(anyhow!(
+            "{} holds no committed block: nothing to export",
+            dir.display()
+        ));
+    }
+    let height = store.version() + depin_app::app::height_offset(&view);
+    eprintln!("exporting state at height {height} from {}", dir.display());
     let mut ws = WorkingSet::new(view);
     let mut genesis = read_json(&genesis_path(&ctx.home))?;
     let chain_id = genesis
@@ -47,7 +53,12 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         .as_object_mut()
         .ok_or_else(|| anyhow!("the genesis file is not a JSON object"))?;
     obj.insert("app_state".into(), app_state);
-    obj.insert("initial_height".into(), json!("1"));
+    // The new chain continues the old one's heights, so every height kept in the state
+    // (deadlines, creation heights, epoch anchors) keeps its meaning.
+    obj.insert(
+        "initial_height".into(),
+        json!(height.saturating_add(1).to_string()),
+    );
     obj.insert("app_hash".into(), json!(""));
     let text = serde_json::to_string_pretty(&genesis)?;
     match args.output_document {
