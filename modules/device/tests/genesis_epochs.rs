@@ -13,7 +13,6 @@ use depin_device::msgs::MSG_ONBOARD_DEVICE;
 use depin_device::state::{CONTRIBUTIONS, HEX_DENSITIES, WITNESS_RECORDS};
 use depin_device::witness::MSG_SUBMIT_WITNESS;
 use depin_device::Params;
-use depin_proto::depin::device::v1 as pb;
 
 /// (contributions, hex densities, witness records) in the store, all epochs.
 fn records(chain: &Chain) -> (usize, usize, usize) {

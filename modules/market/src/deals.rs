@@ -364,8 +364,20 @@ impl MarketModule {
                     m.duration_periods
                 ),
             })?;
+        // A proposal waits in the deal queue until it is accepted or expires: it must lock
+        // at least min_deal_value of the client's funds, so filling the queue costs.
+        if total < params.min_deal_value.amount {
+            return Err(MarketError::DealValueTooSmall {
+                value: format!("{total}{}", params.denom),
+                min: params.min_deal_value.to_string(),
+            }
+            .into());
+        }
         let id = NEXT_DEAL_ID.may_load(&ctx.storage(PREFIX))?.unwrap_or(1);
-        NEXT_DEAL_ID.save(&mut ctx.storage(PREFIX), &(id + 1))?;
+        let next = id
+            .checked_add(1)
+            .ok_or_else(|| corrupt("deal ids are exhausted"))?;
+        NEXT_DEAL_ID.save(&mut ctx.storage(PREFIX), &next)?;
         let height = ctx.env.height;
         let escrow_id = deal_escrow_id(id);
         k.open_escrow(ctx, &escrow_id, &m.client, &m.client, total)?;

@@ -181,6 +181,10 @@ pub enum MarketError {
         position: usize,
         reason: String,
     },
+    #[error("provider {provider} has no active compute device to serve the order: {reason}")]
+    NoServingDevice { provider: String, reason: String },
+    #[error("a storage deal worth {value} is below the minimum deal value {min}: raise the price or the duration")]
+    DealValueTooSmall { value: String, min: String },
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0} not found")]
@@ -253,6 +257,8 @@ impl CodedError for MarketError {
             ProofCount { .. } => 50,
             WrongChallenge { .. } => 51,
             InvalidProof { .. } => 52,
+            NoServingDevice { .. } => 53,
+            DealValueTooSmall { .. } => 54,
             InvalidRequest(_) => sdk::INVALID_REQUEST,
             NotFound(_) => sdk::NOT_FOUND,
             Corrupt(_) => sdk::INTERNAL,

@@ -3,8 +3,11 @@
 //!
 //! A lease is paid for whole blocks: settling at height h pays
 //! n = min(h − settled_height, ⌊balance / price⌋) blocks, n × price from the escrow (the
-//! oldest deposits first). Of that payment ⌊payment × take_rate_bps / 10,000⌋ is the take; the
-//! rest accrues to the lease (`paid`, `unwithdrawn`). When n falls short the lease becomes
+//! oldest deposits first). Of that payment the take is
+//! ⌊(payment × take_rate_bps + remainder) / 10,000⌋, where `remainder` is what the takes of the
+//! escrow's earlier payments left over (stored per escrow): the total take of a lease is
+//! ⌊Σ payments × take_rate_bps / 10,000⌋ however often it is settled. The rest accrues to the
+//! lease (`paid`, `unwithdrawn`). When n falls short the lease becomes
 //! INSUFFICIENT_FUNDS with `insufficient_since` = the height it is paid up to.
 
 use cosmwasm_std::Uint128;
@@ -30,7 +33,7 @@ pub struct Accrual {
 impl Accrual {
     /// What accrued to the provider.
     pub fn provider_share(&self) -> Uint128 {
-        self.payment - self.take
+        self.payment.saturating_sub(self.take)
     }
 }
 
@@ -119,7 +122,8 @@ pub fn add_deposit(
 }
 
 /// Settles `lease` against `escrow` up to `height` (see the module doc). A closed lease, or a
-/// height at or before the settled one, changes nothing.
+/// height at or before the settled one, changes nothing. `remainder` is the escrow's take
+/// remainder, updated in place.
 ///
 /// Every block is owed, dry ones included: a lease that ran dry keeps accruing a debt, which
 /// later deposits pay first (oldest blocks first). It is Active again only once the debt is
@@ -130,6 +134,7 @@ pub fn accrue(
     escrow: &mut EscrowAccount,
     params: &Params,
     height: i64,
+    remainder: &mut u32,
 ) -> Result<Accrual, MarketError> {
     let mut out = Accrual::default();
     if !lease.is_closed() && height > lease.settled_height {
@@ -143,8 +148,9 @@ pub fn accrue(
         let n = blocks.min(affordable);
         let payment = n.checked_mul(price).map_err(|_| overflow("payment"))?;
         consume(escrow, payment)?;
-        let take = params.take_of(payment);
-        let share = payment - take;
+        let (take, rest) = params.take_with_remainder(payment, *remainder);
+        *remainder = rest;
+        let share = payment.checked_sub(take).map_err(|_| overflow("take"))?;
         lease.paid.amount = lease
             .paid
             .amount
@@ -228,7 +234,8 @@ mod tests {
         };
         let mut e = escrow(&[("a", 150), ("b", 100)]);
         let mut l = lease(70, 10);
-        let a = accrue(&mut l, &mut e, &params, 13).unwrap();
+        let mut r = 0u32;
+        let a = accrue(&mut l, &mut e, &params, 13, &mut r).unwrap();
         // 3 blocks owed, 3 affordable (250 / 70): 210 paid, take 5.
         assert_eq!(a.payment.u128(), 210);
         assert_eq!(a.take.u128(), 5);
@@ -241,20 +248,24 @@ mod tests {
             }]
         );
         // Two more blocks owed, none affordable: dry since 13.
-        let a = accrue(&mut l, &mut e, &params, 15).unwrap();
+        let a = accrue(&mut l, &mut e, &params, 15, &mut r).unwrap();
         assert!(a.ran_dry && !a.grace_over);
         assert_eq!((l.insufficient_since, l.settled_height), (13, 13));
-        assert!(accrue(&mut l, &mut e, &params, 17).unwrap().grace_over);
+        assert!(
+            accrue(&mut l, &mut e, &params, 17, &mut r)
+                .unwrap()
+                .grace_over
+        );
         // A partial top-up at 16 (40 left + 100) pays the two oldest dry blocks (13 → 15), not
         // the blocks since it; the lease stays dry, still since 13: the grace does not restart.
         add_deposit(&mut e, "t", Uint128::new(100), 3).unwrap();
-        let a = accrue(&mut l, &mut e, &params, 16).unwrap();
+        let a = accrue(&mut l, &mut e, &params, 16, &mut r).unwrap();
         assert_eq!((a.payment.u128(), a.resumed), (140, false));
         assert_eq!((l.settled_height, l.insufficient_since), (15, 13));
         assert!(l.is(LeaseState::InsufficientFunds));
         // Enough for the whole debt: paid up to 16 and Active again.
         add_deposit(&mut e, "t", Uint128::new(200), 3).unwrap();
-        let a = accrue(&mut l, &mut e, &params, 16).unwrap();
+        let a = accrue(&mut l, &mut e, &params, 16, &mut r).unwrap();
         assert_eq!((a.payment.u128(), a.resumed), (70, true));
         assert_eq!((l.settled_height, l.insufficient_since), (16, 0));
         assert!(l.is(LeaseState::Active));
@@ -285,5 +296,87 @@ mod tests {
         e.deposits.pop();
         assert!(add_deposit(&mut e, "c", Uint128::new(1), 3).is_err());
         add_deposit(&mut e, "t", Uint128::new(2), 3).unwrap();
+    }
+
+    /// Settles a lease of `price` per block, with `funds` in escrow, from height 0 to `end`
+    /// at the heights in `at` (then once more at `end`): (total take, provider share, payment).
+    fn settle_at(
+        params: &Params,
+        price: u128,
+        funds: u128,
+        at: &[i64],
+        end: i64,
+    ) -> (u128, u128, u128) {
+        let mut e = escrow(&[("t", funds)]);
+        let mut l = lease(price, 0);
+        let mut r = 0u32;
+        let (mut take, mut payment) = (0u128, 0u128);
+        for h in at.iter().copied().filter(|h| *h < end).chain([end]) {
+            let a = accrue(&mut l, &mut e, params, h, &mut r).unwrap();
+            take += a.take.u128();
+            payment += a.payment.u128();
+            assert_eq!(a.payment, a.take + a.provider_share());
+        }
+        assert!(r < 10_000);
+        (take, l.paid.amount.u128(), payment)
+    }
+
+    #[test]
+    fn frequent_settlement_does_not_round_the_take_away() {
+        // 2% of 10 per block is 0.2: floored per block it would be 0 forever.
+        let params = Params {
+            take_rate_bps: 200,
+            ..Params::default()
+        };
+        let every_block: Vec<i64> = (1..100).collect();
+        let (take, share, payment) = settle_at(&params, 10, 1_000_000, &every_block, 100);
+        assert_eq!((take, share, payment), (20, 980, 1_000));
+        assert_eq!(
+            settle_at(&params, 10, 1_000_000, &[], 100),
+            (20, 980, 1_000)
+        );
+    }
+
+    proptest::proptest! {
+        /// Settling every block, at random heights or once gives the same total take and
+        /// provider payout: ⌊Σ payments × take_rate_bps / 10,000⌋ and the rest.
+        #[test]
+        fn the_take_does_not_depend_on_how_often_a_lease_settles(
+            price in 1u128..5_000,
+            bps in 0u32..=10_000,
+            funds in 0u128..2_000_000,
+            end in 1i64..300,
+            mut heights in proptest::collection::vec(1i64..300, 0..40),
+        ) {
+            let params = Params { take_rate_bps: bps, ..Params::default() };
+            heights.sort_unstable();
+            let every_block: Vec<i64> = (1..end).collect();
+            let once = settle_at(&params, price, funds, &[], end);
+            let each = settle_at(&params, price, funds, &every_block, end);
+            let random = settle_at(&params, price, funds, &heights, end);
+            proptest::prop_assert_eq!(once, each);
+            proptest::prop_assert_eq!(once, random);
+            let (take, share, payment) = once;
+            proptest::prop_assert_eq!(take, payment * u128::from(bps) / 10_000);
+            proptest::prop_assert_eq!(share, payment - take);
+        }
+
+        /// The remainder arithmetic never overflows and never takes more than the payment.
+        #[test]
+        fn take_with_remainder_is_bounded(
+            payment in proptest::prelude::any::<u128>(),
+            bps in 0u32..=10_000,
+            remainder in 0u32..10_000,
+        ) {
+            let params = Params { take_rate_bps: bps, ..Params::default() };
+            let (take, rest) = params.take_with_remainder(Uint128::new(payment), remainder);
+            proptest::prop_assert!(take.u128() <= payment);
+            proptest::prop_assert!(rest < 10_000);
+            if payment < u128::MAX / 10_000 {
+                let num = payment * u128::from(bps) + u128::from(remainder);
+                proptest::prop_assert_eq!(take.u128(), num / 10_000);
+                proptest::prop_assert_eq!(u128::from(rest), num % 10_000);
+            }
+        }
     }
 }

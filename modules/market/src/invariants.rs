@@ -7,7 +7,9 @@ use cosmwasm_std::{Order as SortOrder, Uint128};
 use depin_app::context::Ctx;
 
 use crate::keeper::{MarketBank, MARKET_MODULE_ACCOUNT};
-use crate::state::{bids, deals, leases, orders, DEAL_QUEUE, ESCROWS, PREFIX, PROVIDERS};
+use crate::state::{
+    bids, deals, leases, orders, DEAL_QUEUE, ESCROWS, PREFIX, PROVIDERS, TAKE_REMAINDERS,
+};
 use crate::types::{amount_of, deal_escrow_id, LeaseState, OrderState};
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -42,6 +44,22 @@ pub fn check(ctx: &mut Ctx<'_, '_>, bank: &dyn MarketBank, denom: &str) -> Resul
         }
         escrows += e.balance.amount.u128();
         held = sum(held, e.balance.amount)?;
+    }
+    // Take remainders: below one unit, kept only for open escrows.
+    for r in TAKE_REMAINDERS.range(&store, None, None, SortOrder::Ascending) {
+        let (id, rem) = r.map_err(err)?;
+        if rem >= crate::params::TAKE_DENOMINATOR {
+            return Err(format!("escrow {id} keeps a take remainder of {rem}/10000"));
+        }
+        let open = ESCROWS
+            .may_load(&store, &id)
+            .map_err(err)?
+            .is_some_and(|e| !e.is_closed());
+        if !open {
+            return Err(format!(
+                "escrow {id} keeps a take remainder but is closed or missing"
+            ));
+        }
     }
     // Storage deals: what each provider's ACCEPTED/ACTIVE deals lock; one queue entry per
     // open deal (and no other); an open deal's escrow is open, an ended one's closed.

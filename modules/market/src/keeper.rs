@@ -17,7 +17,7 @@ use crate::events;
 use crate::params::Params;
 use crate::state::{
     bids, leases, orders, AUDITED, AUDITED_BY_AUDITOR, AUDITORS, AUDITOR_PURGES, ESCROWS,
-    ORDER_TIMEOUTS, PARAMS, PREFIX, PROVIDERS, USAGE,
+    ORDER_TIMEOUTS, PARAMS, PREFIX, PROVIDERS, TAKE_REMAINDERS, USAGE,
 };
 use crate::types::{
     close_reason_name, coins_of, zero, Bid, BidState, CloseReason, EscrowAccount, EscrowState,
@@ -91,6 +91,8 @@ pub struct MarketDevice {
     pub class: String,
     /// Its class is of the compute or storage kind.
     pub sells_capacity: bool,
+    /// Its class is of the compute kind (it can serve a compute order).
+    pub compute: bool,
 }
 
 /// What the market needs from the device registry.
@@ -106,16 +108,16 @@ impl MarketDevices for depin_device::DeviceKeeper {
         let status = self.effective_status(ctx, &device)?;
         let params = self.params(ctx)?;
         let kind = params.class(&device.class).map(|c| c.kind);
-        let sells_capacity = matches!(
-            kind.and_then(|k| DeviceKind::try_from(k).ok()),
-            Some(DeviceKind::Compute | DeviceKind::Storage)
-        );
+        let kind = kind.and_then(|k| DeviceKind::try_from(k).ok());
+        let sells_capacity = matches!(kind, Some(DeviceKind::Compute | DeviceKind::Storage));
+        let compute = kind == Some(DeviceKind::Compute);
         Ok(Some(MarketDevice {
             owner: device.owner.clone(),
             active: status == depin_device::Status::Active,
             status: depin_device::types::status_name(status as i32).to_string(),
             class: device.class.clone(),
             sells_capacity,
+            compute,
         }))
     }
 }
@@ -212,6 +214,60 @@ impl MarketKeeper {
     pub fn save_escrow(&self, ctx: &mut Ctx<'_, '_>, e: &EscrowAccount) -> AppResult<()> {
         ESCROWS.save(&mut ctx.storage(PREFIX), &e.id, e)?;
         Ok(())
+    }
+
+    /// The take remainder of escrow `id` (0 when none is stored).
+    pub fn take_remainder(&self, ctx: &mut Ctx<'_, '_>, id: &str) -> AppResult<u32> {
+        Ok(TAKE_REMAINDERS
+            .may_load(&ctx.storage(PREFIX), id)?
+            .unwrap_or(0))
+    }
+
+    fn save_take_remainder(&self, ctx: &mut Ctx<'_, '_>, id: &str, r: u32) -> AppResult<()> {
+        let mut store = ctx.storage(PREFIX);
+        if r == 0 {
+            TAKE_REMAINDERS.remove(&mut store, id);
+        } else {
+            TAKE_REMAINDERS.save(&mut store, id, &r)?;
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` open bids of order `order_id`, in provider order (read through the
+    /// (order, state) index: closed and lost bids are not read).
+    pub(crate) fn open_bids(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        order_id: u64,
+        limit: usize,
+    ) -> AppResult<Vec<Bid>> {
+        let store = ctx.storage(PREFIX);
+        let out = bids()
+            .idx
+            .order_state
+            .prefix((order_id, BidState::Open as i32))
+            .range(&store, None, None, SortOrder::Ascending)
+            .take(limit)
+            .map(|r| r.map(|(_, b)| b))
+            .collect::<Result<_, _>>()?;
+        Ok(out)
+    }
+
+    /// How many open bids order `order_id` has, counting no further than `limit`.
+    pub(crate) fn open_bid_count(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        order_id: u64,
+        limit: usize,
+    ) -> AppResult<usize> {
+        let store = ctx.storage(PREFIX);
+        Ok(bids()
+            .idx
+            .order_state
+            .prefix((order_id, BidState::Open as i32))
+            .keys_raw(&store, None, None, SortOrder::Ascending)
+            .take(limit)
+            .count())
     }
 
     /// Whether `auditor` is registered now.
@@ -420,8 +476,9 @@ impl MarketKeeper {
             .into());
         }
         escrow::consume(&mut e, amount)?;
-        let take = params.take_of(amount);
-        let share = amount - take;
+        let (take, remainder) = params.take_with_remainder(amount, self.take_remainder(ctx, id)?);
+        let share = amount.saturating_sub(take);
+        self.save_take_remainder(ctx, id, remainder)?;
         self.dispose_take(ctx, &params, take)?;
         self.push(ctx, provider, share, &params.denom)?;
         let self_dealing = e.owner == provider;
@@ -455,6 +512,8 @@ impl MarketKeeper {
         escrow.balance.amount = Uint128::zero();
         escrow.state = EscrowState::Closed as i32;
         self.save_escrow(ctx, escrow)?;
+        // No more payments: the fraction of a unit not taken is never taken.
+        self.save_take_remainder(ctx, &escrow.id, 0)?;
         ctx.emit(events::escrow_closed(&escrow.id));
         Ok(())
     }
@@ -514,7 +573,9 @@ impl MarketKeeper {
             return Ok((lease, e));
         }
         let height = ctx.env.height as i64;
-        let a = escrow::accrue(&mut lease, &mut e, &params, height)?;
+        let mut remainder = self.take_remainder(ctx, &id)?;
+        let a = escrow::accrue(&mut lease, &mut e, &params, height, &mut remainder)?;
+        self.save_take_remainder(ctx, &id, remainder)?;
         self.apply_accrual(ctx, &params, &lease, &id, &a)?;
         if a.ran_dry {
             ctx.emit(events::lease_insufficient_funds(
@@ -548,7 +609,9 @@ impl MarketKeeper {
             return Ok(None);
         };
         if !lease.is_closed() {
-            let a = escrow::accrue(&mut lease, &mut e, &params, ctx.env.height as i64)?;
+            let mut remainder = self.take_remainder(ctx, &id)?;
+            let height = ctx.env.height as i64;
+            let a = escrow::accrue(&mut lease, &mut e, &params, height, &mut remainder)?;
             if a.grace_over {
                 // What the next touch will do: close, paying the provider out and refunding.
                 lease.state = LeaseState::Closed as i32;
@@ -637,27 +700,18 @@ impl MarketKeeper {
         Ok(())
     }
 
-    /// Closes an order that has no lease: its bids end (open ones LOST or CLOSED with their
-    /// deposits back, at most max_bids_per_order of them), its escrow refunds its depositors.
-    pub(crate) fn close_open_order(
+    /// Closes up to `limit` open bids of an order that ends without a lease (deposits back,
+    /// state CLOSED); returns how many it closed.
+    fn close_open_bids(
         &self,
         ctx: &mut Ctx<'_, '_>,
-        order: &mut Order,
+        order_id: u64,
         reason: CloseReason,
-    ) -> AppResult<()> {
-        let order_bids: Vec<Bid> = {
-            let store = ctx.storage(PREFIX);
-            bids()
-                .prefix(order.id)
-                .range(&store, None, None, SortOrder::Ascending)
-                .map(|r| r.map(|(_, b)| b))
-                .collect::<Result<_, _>>()?
-        };
+        limit: usize,
+    ) -> AppResult<usize> {
+        let open = self.open_bids(ctx, order_id, limit)?;
         let reason_name = close_reason_name(reason as i32);
-        for mut b in order_bids {
-            if !b.is(BidState::Open) {
-                continue;
-            }
+        for mut b in open.iter().cloned() {
             self.push(ctx, &b.provider, b.deposit.amount, &b.deposit.denom)?;
             b.state = BidState::Closed as i32;
             self.save_bid(ctx, &b)?;
@@ -668,6 +722,17 @@ impl MarketKeeper {
                 reason_name,
             ));
         }
+        Ok(open.len())
+    }
+
+    /// Closes an order without open bids: out of the timeout queue, CLOSED, its escrow
+    /// refunds its depositors.
+    fn finish_open_order(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        order: &mut Order,
+        reason: CloseReason,
+    ) -> AppResult<()> {
         ORDER_TIMEOUTS.remove(
             &mut ctx.storage(PREFIX),
             (order.bid_deadline.max(0) as u64, order.id),
@@ -678,8 +743,41 @@ impl MarketKeeper {
         if let Some(mut e) = self.escrow(ctx, &id)? {
             self.close_escrow(ctx, &mut e)?;
         }
-        ctx.emit(events::order_closed(order.id, reason_name));
+        ctx.emit(events::order_closed(
+            order.id,
+            close_reason_name(reason as i32),
+        ));
         Ok(())
+    }
+
+    /// Closes an order that has no lease: its open bids end (CLOSED, deposits back; at most
+    /// max_bids_per_order of them when they were placed), its escrow refunds its depositors.
+    pub(crate) fn close_open_order(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        order: &mut Order,
+        reason: CloseReason,
+    ) -> AppResult<()> {
+        self.close_open_bids(ctx, order.id, reason, usize::MAX)?;
+        self.finish_open_order(ctx, order, reason)
+    }
+
+    /// Begin block's share of a timed-out order's close within `budget` transitions (each
+    /// bid closed is one, the order's own close is one): returns the transitions used. An
+    /// order whose bids do not all fit stays OPEN (past its deadline, so it takes no bid and
+    /// accepts none) with its queue entry, and the next block goes on.
+    fn expire_within(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        order: &mut Order,
+        budget: usize,
+    ) -> AppResult<usize> {
+        let closed = self.close_open_bids(ctx, order.id, CloseReason::Timeout, budget)?;
+        if closed < budget {
+            self.finish_open_order(ctx, order, CloseReason::Timeout)?;
+            return Ok(closed + 1);
+        }
+        Ok(closed)
     }
 
     /// An open order past its bid deadline closes (reason TIMEOUT); returns whether it did.
@@ -695,37 +793,54 @@ impl MarketKeeper {
         Ok(false)
     }
 
-    /// The work of one block, each on its own budget of params.max_transitions_per_block:
-    /// open orders past their bid deadline close (deposits back without anyone touching them);
-    /// storage deals past their deadline move on (expiry, missed activation, period end);
-    /// removed auditors' signatures are deleted; usage records past the retention are pruned.
+    /// The work of one block, each on its own budget of params.max_transitions_per_block
+    /// transitions: open orders past their bid deadline close (each bid closed counts, and
+    /// the order's close; deposits back without anyone touching them); storage deals past
+    /// their deadline move on (expiry, missed activation, period end: one each); removed
+    /// auditors' signatures are deleted; usage records past the retention are pruned.
     pub fn begin_block(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
         let params = self.params(ctx)?;
         let budget = params.max_transitions_per_block as usize;
-        let height = ctx.env.height;
-        let due: Vec<(u64, u64)> = {
-            let store = ctx.storage(PREFIX);
-            ORDER_TIMEOUTS
-                .keys(
-                    &store,
-                    None,
-                    Some(Bound::exclusive((height, 0))),
-                    SortOrder::Ascending,
-                )
-                .take(budget)
-                .collect::<Result<_, _>>()?
-        };
-        for (deadline, id) in due {
-            match self.order(ctx, id)? {
-                Some(mut order) if order.is(OrderState::Open) => {
-                    self.expire_if_due(ctx, &mut order)?;
-                }
-                _ => ORDER_TIMEOUTS.remove(&mut ctx.storage(PREFIX), (deadline, id)),
-            }
-        }
+        self.expire_orders(ctx, budget)?;
         self.process_deal_queue(ctx, &params, budget)?;
         self.purge_auditors(ctx, budget)?;
         self.prune_usage(ctx, &params, budget)?;
+        Ok(())
+    }
+
+    /// Closes the open orders past their bid deadline from the timeout queue, in deadline
+    /// order, until `budget` transitions are used.
+    fn expire_orders(&self, ctx: &mut Ctx<'_, '_>, budget: usize) -> AppResult<()> {
+        let height = ctx.env.height;
+        let mut left = budget;
+        while left > 0 {
+            let next = {
+                let store = ctx.storage(PREFIX);
+                let first = ORDER_TIMEOUTS
+                    .keys(
+                        &store,
+                        None,
+                        Some(Bound::exclusive((height, 0))),
+                        SortOrder::Ascending,
+                    )
+                    .next()
+                    .transpose()?;
+                first
+            };
+            let Some((deadline, id)) = next else { break };
+            match self.order(ctx, id)? {
+                Some(mut order)
+                    if order.is(OrderState::Open) && (height as i64) > order.bid_deadline =>
+                {
+                    left -= self.expire_within(ctx, &mut order, left)?.clamp(1, left);
+                }
+                _ => {
+                    // Stale (never left behind by the handlers): dropping it is a transition.
+                    ORDER_TIMEOUTS.remove(&mut ctx.storage(PREFIX), (deadline, id));
+                    left -= 1;
+                }
+            }
+        }
         Ok(())
     }
 

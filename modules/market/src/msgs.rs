@@ -16,8 +16,8 @@ use crate::error::MarketError;
 use crate::events;
 use crate::params::Params;
 use crate::state::{
-    bids, AUDITED, AUDITED_BY_AUDITOR, AUDITORS, AUDITOR_PURGES, NEXT_ORDER_ID, ORDER_TIMEOUTS,
-    PARAMS, PREFIX,
+    AUDITED, AUDITED_BY_AUDITOR, AUDITORS, AUDITOR_PURGES, NEXT_ORDER_ID, ORDER_TIMEOUTS, PARAMS,
+    PREFIX,
 };
 use crate::types::{
     attrs_from_proto, bid_state_name, coins_of, order_escrow_id, order_of_escrow, order_state_name,
@@ -677,7 +677,10 @@ impl MarketModule {
             .unwrap_or_default();
         Self::check_attribute_count(&params, requirements.attributes.len())?;
         let id = NEXT_ORDER_ID.may_load(&ctx.storage(PREFIX))?.unwrap_or(1);
-        NEXT_ORDER_ID.save(&mut ctx.storage(PREFIX), &(id + 1))?;
+        let next = id
+            .checked_add(1)
+            .ok_or_else(|| MarketError::Corrupt("order ids are exhausted".into()))?;
+        NEXT_ORDER_ID.save(&mut ctx.storage(PREFIX), &next)?;
         let height = ctx.env.height;
         let deadline = height.saturating_add(params.bid_timeout_blocks);
         let order = Order {
@@ -745,6 +748,35 @@ impl MarketModule {
             .into());
         }
         Ok(())
+    }
+
+    /// A bidding provider must serve the order from a device: at least one of its listed
+    /// devices is registered, still its own, active now and of a compute class. Checked at
+    /// every bid (devices stop being active when their heartbeats stop), reading at most
+    /// max_devices_per_provider devices and stopping at the first that serves.
+    fn check_serving_device(&self, ctx: &mut Ctx<'_, '_>, provider: &Provider) -> AppResult<()> {
+        let mut why = Vec::new();
+        for id in &provider.device_ids {
+            match self.keeper.devices().market_device(ctx, id)? {
+                None => why.push(format!("{id} is not registered")),
+                Some(d) if d.owner != provider.owner => {
+                    why.push(format!("{id} belongs to {}", d.owner))
+                }
+                Some(d) if !d.compute => why.push(format!("{id} is of class {}", d.class)),
+                Some(d) if !d.active => why.push(format!("{id} is {}", d.status)),
+                Some(_) => return Ok(()),
+            }
+        }
+        let reason = if why.is_empty() {
+            "it lists no devices (add one with MsgUpdateProvider)".to_string()
+        } else {
+            why.join("; ")
+        };
+        Err(MarketError::NoServingDevice {
+            provider: provider.owner.clone(),
+            reason,
+        }
+        .into())
     }
 
     /// Whether `provider` meets `req`: its declared attributes include every required one,
@@ -823,6 +855,7 @@ impl MarketModule {
             }
             .into());
         }
+        // One bid per provider per order, ever: a closed or lost bid stays on record.
         if self.keeper.bid(ctx, order.id, &m.provider)?.is_some() {
             return Err(MarketError::DuplicateBid {
                 order: order.id,
@@ -830,13 +863,16 @@ impl MarketModule {
             }
             .into());
         }
-        if order.bids >= params.max_bids_per_order {
+        // Only open bids take a slot: bids that were closed or lost do not starve the order.
+        let max = params.max_bids_per_order as usize;
+        if self.keeper.open_bid_count(ctx, order.id, max)? >= max {
             return Err(MarketError::TooManyBids {
                 order: order.id,
                 max: params.max_bids_per_order,
             }
             .into());
         }
+        self.check_serving_device(ctx, &provider)?;
         self.check_requirements(ctx, &provider, &order.requirements)?;
         let deposit = params.bid_deposit.clone();
         self.keeper
@@ -850,7 +886,7 @@ impl MarketModule {
             created_height: ctx.env.height as i64,
         };
         self.keeper.save_bid(ctx, &bid)?;
-        order.bids += 1;
+        order.bids = order.bids.saturating_add(1);
         self.keeper.save_order(ctx, &order)?;
         ctx.emit(events::bid_created(
             order.id,
@@ -899,24 +935,16 @@ impl MarketModule {
     }
 
     fn accept_bid(&self, ctx: &mut Ctx<'_, '_>, m: MsgAcceptBid) -> AppResult<Vec<u8>> {
-        let params = self.keeper.params(ctx)?;
         Self::check_tenant(&self.load_order(ctx, m.order_id)?, &m.tenant)?;
         let mut order = self.open_order(ctx, m.order_id)?;
         let mut bid = self.load_bid(ctx, order.id, &m.provider)?;
         Self::require_open_bid(&bid)?;
         let height = ctx.env.height as i64;
-        // The other bids lose: at most max_bids_per_order of them.
-        let others: Vec<Bid> = {
-            let store = ctx.storage(PREFIX);
-            bids()
-                .prefix(order.id)
-                .range(&store, None, None, SortOrder::Ascending)
-                .take(params.max_bids_per_order.max(order.bids) as usize)
-                .map(|r| r.map(|(_, b)| b))
-                .collect::<Result<_, _>>()?
-        };
+        // The other open bids lose: fewer than max_bids_per_order of them (as it was when
+        // they were placed, at most MAX_BIDS_PER_ORDER_CAP), read through the open-bid index.
+        let others = self.keeper.open_bids(ctx, order.id, usize::MAX)?;
         for mut other in others {
-            if other.provider == bid.provider || !other.is(BidState::Open) {
+            if other.provider == bid.provider {
                 continue;
             }
             self.keeper.push(
@@ -1082,7 +1110,16 @@ impl MarketModule {
             return Err(MarketError::LeaseClosed(m.order_id).into());
         }
         // What the provider had withdrawn before; all it is paid now is the rest of `paid`.
-        let withdrawn_before = lease.paid.amount - lease.unwithdrawn.amount;
+        let withdrawn_before = lease
+            .paid
+            .amount
+            .checked_sub(lease.unwithdrawn.amount)
+            .map_err(|_| {
+                MarketError::Corrupt(format!(
+                    "lease {}: unwithdrawn {} exceeds paid {}",
+                    lease.order_id, lease.unwithdrawn.amount, lease.paid.amount
+                ))
+            })?;
         let (mut lease, _) = self.keeper.settle_lease(ctx, m.order_id)?;
         if !lease.is_closed() {
             // (A settlement that closed the lease paid it out already.)

@@ -55,6 +55,27 @@ pub struct Params {
     pub max_attributes: u32,
     pub max_devices_per_provider: u32,
     pub max_deposits_per_escrow: u32,
+    /// The least a storage deal may be worth (price_per_period × duration_periods): every
+    /// proposal locks at least this much of the client's funds while it waits in the deal
+    /// queue. Absent from older genesis files: 10,000 of the default denom.
+    #[serde(default = "default_min_deal_value")]
+    pub min_deal_value: Coin,
+}
+
+/// The default `min_deal_value`: 10,000udepin (0.01 DEPIN).
+pub fn default_min_deal_value() -> Coin {
+    Coin::new(10_000, DEFAULT_DENOM)
+}
+
+/// The longest name `community_pool_account` may have.
+pub const MAX_MODULE_ACCOUNT_NAME_LEN: usize = 64;
+
+/// Whether `name` is a plausible module-account name: 1 to 64 characters of a-z, 0-9 and `_`.
+pub fn is_module_account_name(name: &str) -> bool {
+    (1..=MAX_MODULE_ACCOUNT_NAME_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 impl Default for Params {
@@ -90,9 +111,13 @@ impl Default for Params {
             max_attributes: 16,
             max_devices_per_provider: 64,
             max_deposits_per_escrow: 16,
+            min_deal_value: default_min_deal_value(),
         }
     }
 }
+
+/// Take rates are in basis points: the remainder of a take is counted in 1/10,000ths.
+pub const TAKE_DENOMINATOR: u32 = 10_000;
 
 /// The most challenges a period may carry (each answered in the proof transaction).
 pub const MAX_CHALLENGES_PER_PERIOD: u32 = 64;
@@ -135,6 +160,7 @@ impl Params {
         for (what, c) in [
             ("min_provider_collateral", &self.min_provider_collateral),
             ("bid_deposit", &self.bid_deposit),
+            ("min_deal_value", &self.min_deal_value),
         ] {
             if c.denom != self.denom {
                 return Err(invalid(format!(
@@ -143,6 +169,12 @@ impl Params {
                 ))
                 .into());
             }
+        }
+        if self.min_deal_value.amount.is_zero() {
+            return Err(invalid(
+                "min_deal_value is 0: it must be positive, so that every deal proposal locks funds",
+            )
+            .into());
         }
         let ranges: [(&str, u64, u64, u64); 9] = [
             (
@@ -206,9 +238,22 @@ impl Params {
         match TakeDestination::try_from(self.take_destination) {
             Ok(TakeDestination::Burn) => {}
             Ok(TakeDestination::CommunityPool) => {
-                if self.community_pool_account.is_empty() {
+                let name = &self.community_pool_account;
+                if name.is_empty() {
                     return Err(invalid(
                         "take_destination is the community pool but community_pool_account is empty: name its module account",
+                    )
+                    .into());
+                }
+                if !is_module_account_name(name) {
+                    return Err(invalid(format!(
+                        "community_pool_account {name:?} is not a module account name: 1 to {MAX_MODULE_ACCOUNT_NAME_LEN} characters of a-z, 0-9 and _"
+                    ))
+                    .into());
+                }
+                if name == crate::keeper::MARKET_MODULE_ACCOUNT {
+                    return Err(invalid(
+                        "community_pool_account is the market's own module account: the take would never leave it",
                     )
                     .into());
                 }
@@ -274,6 +319,7 @@ impl Params {
             max_attributes: self.max_attributes,
             max_devices_per_provider: self.max_devices_per_provider,
             max_deposits_per_escrow: self.max_deposits_per_escrow,
+            min_deal_value: Some(self.min_deal_value.to_proto()),
         }
     }
 
@@ -306,12 +352,32 @@ impl Params {
             max_attributes: p.max_attributes,
             max_devices_per_provider: p.max_devices_per_provider,
             max_deposits_per_escrow: p.max_deposits_per_escrow,
+            min_deal_value: coin_from(&p.min_deal_value, "min_deal_value")?,
         })
     }
 
     /// The take of a payment: floor(payment × take_rate_bps / 10,000).
     pub fn take_of(&self, payment: Uint128) -> Uint128 {
         payment.multiply_ratio(self.take_rate_bps, 10_000u32)
+    }
+
+    /// The take of one payment of a lease or deal whose earlier payments left `remainder`
+    /// (the fraction of a unit not yet taken, in 1/10,000ths; < 10,000):
+    /// take = ⌊(payment × take_rate_bps + remainder) / 10,000⌋, and the new remainder is what
+    /// that division leaves. Over any sequence of payments at one rate the takes add up to
+    /// ⌊Σ payments × take_rate_bps / 10,000⌋: the total take does not depend on how often
+    /// the lease is settled. Returns (take, new remainder); take ≤ payment.
+    pub fn take_with_remainder(&self, payment: Uint128, remainder: u32) -> (Uint128, u32) {
+        let bps = u128::from(self.take_rate_bps.min(10_000));
+        let rem = u128::from(remainder.min(TAKE_DENOMINATOR - 1));
+        // payment = q × 10,000 + r: payment × bps + rem = q × bps × 10,000 + (r × bps + rem),
+        // all without overflow (q × bps ≤ payment, r × bps + rem < 10⁸).
+        let d = u128::from(TAKE_DENOMINATOR);
+        let (q, r) = (payment.u128() / d, payment.u128() % d);
+        let low = r * bps + rem;
+        let take = (q * bps).saturating_add(low / d);
+        let take = Uint128::new(take).min(payment);
+        (take, (low % d) as u32)
     }
 
     /// The usage epoch of `height`.
@@ -342,5 +408,59 @@ mod tests {
             ..Params::default()
         };
         assert!(many.validate().is_err());
+    }
+
+    #[test]
+    fn the_community_pool_must_be_a_module_account_name() {
+        let pool = |name: &str| Params {
+            take_destination: TakeDestination::CommunityPool as i32,
+            community_pool_account: name.into(),
+            ..Params::default()
+        };
+        pool("community_pool").validate().unwrap();
+        pool("distribution2").validate().unwrap();
+        pool(&"a".repeat(64)).validate().unwrap();
+        for bad in [
+            "",
+            "Community",
+            "community pool",
+            "pool-1",
+            "gov/pool",
+            "ünïcode",
+            &"a".repeat(65),
+            "market",
+        ] {
+            let e = pool(bad).validate().unwrap_err();
+            assert_eq!(
+                (e.codespace.as_str(), e.code),
+                ("market", 3),
+                "{bad:?}: {e:?}"
+            );
+        }
+        // Burning: the name is not used.
+        Params {
+            community_pool_account: "Not Used".into(),
+            ..Params::default()
+        }
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn min_deal_value_is_positive_and_in_the_denom() {
+        let with = |c: Coin| Params {
+            min_deal_value: c,
+            ..Params::default()
+        };
+        with(Coin::new(1, DEFAULT_DENOM)).validate().unwrap();
+        assert!(with(Coin::new(0, DEFAULT_DENOM)).validate().is_err());
+        assert!(with(Coin::new(10, "uother")).validate().is_err());
+        // Older genesis files without it get the default.
+        let mut json = serde_json::to_value(Params::default()).unwrap();
+        json.as_object_mut().unwrap().remove("min_deal_value");
+        let p: Params = serde_json::from_value(json).unwrap();
+        assert_eq!(p.min_deal_value, default_min_deal_value());
+        // The proto form carries it.
+        assert_eq!(Params::from_proto(&p.to_proto()).unwrap(), p);
     }
 }

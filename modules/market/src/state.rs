@@ -59,22 +59,25 @@ pub fn orders<'a>() -> IndexedMap<u64, Order, OrderIndexes<'a>> {
 pub struct BidIndexes<'a> {
     pub provider: MultiIndex<'a, String, Bid, (u64, String)>,
     pub state: MultiIndex<'a, i32, Bid, (u64, String)>,
+    /// (order id, state): the open bids of one order without reading its closed ones.
+    pub order_state: MultiIndex<'a, (u64, i32), Bid, (u64, String)>,
 }
 
 impl IndexList<Bid> for BidIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Bid>> + '_> {
-        let v: Vec<&dyn Index<Bid>> = vec![&self.provider, &self.state];
+        let v: Vec<&dyn Index<Bid>> = vec![&self.provider, &self.state, &self.order_state];
         Box::new(v.into_iter())
     }
 }
 
-/// (order id, provider) → bid (namespaces "b", "bp", "bs").
+/// (order id, provider) → bid (namespaces "b", "bp", "bs", "bo").
 pub fn bids<'a>() -> IndexedMap<(u64, String), Bid, BidIndexes<'a>> {
     IndexedMap::new(
         "b",
         BidIndexes {
             provider: MultiIndex::new(|_, b: &Bid| b.provider.clone(), "b", "bp"),
             state: MultiIndex::new(|_, b: &Bid| b.state, "b", "bs"),
+            order_state: MultiIndex::new(|_, b: &Bid| (b.order_id, b.state), "b", "bo"),
         },
     )
 }
@@ -106,6 +109,10 @@ pub fn leases<'a>() -> IndexedMap<u64, Lease, LeaseIndexes<'a>> {
 
 /// escrow id ("order/<id>", "deal/<id>") → escrow account.
 pub const ESCROWS: Map<&str, EscrowAccount> = Map::new("e");
+
+/// escrow id → the remainder of the take of its payments (1/10,000ths of a unit, < 10,000;
+/// see `Params::take_with_remainder`). Absent: 0. Removed when the escrow closes.
+pub const TAKE_REMAINDERS: Map<&str, u32> = Map::new("tr");
 
 /// (bid deadline, order id) → (): one entry per open order; begin block closes orders whose
 /// deadline has passed, at most params.max_transitions_per_block a block.

@@ -673,8 +673,9 @@ fn export_import_keeps_deals_and_their_queue() {
     prove(&mut c, &s, active);
     let exported = c.export();
     assert_eq!(exported["market"]["deals"].as_array().unwrap().len(), 4);
-    let mut c2 = Chain::with_state(test_keys(5), &exported);
-    assert_eq!(c2.market_state(), exported["market"]);
+    let mut c2 = Chain::restarted(test_keys(5), &exported, c.height() + 1);
+    c.block();
+    assert_eq!(c2.market_state(), c.market_state());
     // The imported queue drives the deals on (the invariants check it every block).
     assert_eq!(challenges(&c2, accepted), challenges(&c, accepted));
     let mut guard = 0;
@@ -684,4 +685,48 @@ fn export_import_keeps_deals_and_their_queue() {
         assert!(guard < 100);
     }
     assert_eq!(state(&c2, accepted), pb::DealState::ActivationMissed);
+}
+
+/// A proposal sits in the deal queue until accepted or expired: it must lock at least
+/// min_deal_value (price × duration) of the client's funds.
+#[test]
+fn a_deal_below_the_minimum_value_is_refused() {
+    let mut c = Chain::new(
+        5,
+        Params {
+            min_deal_value: depin_app::coins::Coin::new(100, DENOM),
+            ..deal_params()
+        },
+    );
+    c.provider(2, vec![]);
+    let s = stored(1_000, 5, 256);
+    // 4 periods × 24 = 96 < 100.
+    let log = c.fails(1, vec![propose_msg(&c, 1, 2, &s.tree, 4, 24, 10)], 54);
+    assert!(
+        log.contains("96udepin") && log.contains("100udepin"),
+        "{log}"
+    );
+    // 4 × 25 = 100: exactly the minimum.
+    let deal = propose(&mut c, &s.tree, 4, 25, 10);
+    assert_eq!(state(&c, deal), pb::DealState::Proposed);
+    // Governance cannot drop the minimum to nothing or move it out of the denom.
+    let update = |c: &Chain, p: &Params| {
+        any(
+            MSG_UPDATE_PARAMS,
+            pb::MsgUpdateParams {
+                authority: c.address(0),
+                params: Some(p.to_proto()),
+            },
+        )
+    };
+    for bad in [
+        depin_app::coins::Coin::new(0, DENOM),
+        depin_app::coins::Coin::new(100, "uother"),
+    ] {
+        let p = Params {
+            min_deal_value: bad,
+            ..deal_params()
+        };
+        c.fails(0, vec![update(&c, &p)], 3);
+    }
 }

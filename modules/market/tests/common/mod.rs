@@ -68,7 +68,7 @@ pub fn build_app(authority: Vec<u8>) -> (App, MarketKeeper) {
 
 /// Market params for tests: collateral ≥ 1,000, bid deposit 100, 3 bids an order, bids for
 /// 20 blocks, an order deposit of 10 blocks, 5 blocks of grace, a 2% take burned, usage
-/// epochs of 10 blocks kept for 2 epochs.
+/// epochs of 10 blocks kept for 2 epochs, no minimum deal value beyond 1.
 pub fn test_params() -> Params {
     Params {
         min_provider_collateral: depin_app::coins::Coin::new(1_000, DENOM),
@@ -80,6 +80,8 @@ pub fn test_params() -> Params {
         take_rate_bps: 200,
         usage_epoch_blocks: 10,
         usage_retention_epochs: 2,
+        // Any deal value: the tests of the minimum set their own.
+        min_deal_value: depin_app::coins::Coin::new(1, DENOM),
         ..Params::default()
     }
 }
@@ -178,12 +180,20 @@ impl Chain {
     }
 
     pub fn with_state(keys: Vec<TestKey>, state: &serde_json::Value) -> Self {
+        Self::restarted(keys, state, 1)
+    }
+
+    /// A chain from `state` whose first block is `initial_height` (a restart from an export
+    /// at height H continues at H + 1), after that block.
+    pub fn restarted(keys: Vec<TestKey>, state: &serde_json::Value, initial_height: u64) -> Self {
         let authority = AddressCodec::new(PREFIX).decode(&keys[0].address).unwrap();
         let (app, keeper) = build_app(authority);
         let app = Arc::new(app);
         let dir = tempfile::tempdir().unwrap();
         let mut driver = InProcess::open(app.clone(), dir.path(), NodeConfig::default()).unwrap();
-        driver.init_chain(CHAIN_ID, state).unwrap();
+        driver
+            .init_chain_at(CHAIN_ID, state, initial_height)
+            .unwrap();
         let mut chain = Chain {
             driver,
             app,
@@ -196,6 +206,15 @@ impl Chain {
         };
         chain.block();
         chain
+    }
+
+    /// InitChain with `state` on a fresh app: the error it returns, if any.
+    pub fn init_error(keys: &[TestKey], state: &serde_json::Value) -> Option<String> {
+        let authority = AddressCodec::new(PREFIX).decode(&keys[0].address).unwrap();
+        let (app, _) = build_app(authority);
+        let dir = tempfile::tempdir().unwrap();
+        let mut driver = InProcess::open(Arc::new(app), dir.path(), NodeConfig::default()).unwrap();
+        driver.init_chain(CHAIN_ID, state).err()
     }
 
     pub fn height(&self) -> u64 {
@@ -350,7 +369,7 @@ impl Chain {
 
     pub fn assert_invariants(&self) {
         let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, store.version(), ExecMode::Query);
+        let env = Env::new(CHAIN_ID, self.height(), ExecMode::Query);
         let broken = self
             .app
             .check_invariants(&mut WorkingSet::new(store.latest_view().unwrap()), &env);
@@ -359,7 +378,7 @@ impl Chain {
 
     pub fn export(&self) -> serde_json::Value {
         let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, store.version(), ExecMode::Query);
+        let env = Env::new(CHAIN_ID, self.height(), ExecMode::Query);
         self.app
             .export_genesis(&mut WorkingSet::new(store.latest_view().unwrap()), &env)
             .unwrap()
@@ -373,7 +392,7 @@ impl Chain {
     /// (writes are thrown away): for calling the keeper as another module would.
     pub fn with_ctx<R>(&self, f: impl FnOnce(&mut depin_app::context::Ctx<'_, '_>) -> R) -> R {
         let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, store.version() + 1, ExecMode::Query);
+        let env = Env::new(CHAIN_ID, self.height() + 1, ExecMode::Query);
         let mut ws = WorkingSet::new(store.latest_view().unwrap());
         let mut branch = depin_app::store::Branch::new(
             &mut ws,
