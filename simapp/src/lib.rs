@@ -12,7 +12,9 @@ use depin_app::module::{ModuleAccountSpec, BURNER, MINTER, STAKING};
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
 use depin_device::{DeviceKeeper, DeviceModule, DEVICE_MODULE_ACCOUNT};
+use depin_distribution::{DistributionKeeper, DistributionModule};
 use depin_market::{MarketKeeper, MarketModule, MARKET_MODULE_ACCOUNT};
+use depin_rewards::{CreditsFirst, RewardsKeeper, RewardsModule, REWARDS_MODULE_ACCOUNT};
 use depin_slashing::{SlashingKeeper, SlashingModule};
 use depin_staking::{MultiHooks, StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
 
@@ -36,10 +38,17 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
         // Escrow balances, provider collateral, bid deposits and unwithdrawn lease payments;
         // the market's take is burned from it.
         ModuleAccountSpec::new(MARKET_MODULE_ACCOUNT, &[BURNER]),
+        // Mints each epoch's emission; holds the device and provider buckets and unclaimed
+        // rewards; burns tokens bought data credits with.
+        ModuleAccountSpec::new(REWARDS_MODULE_ACCOUNT, &[MINTER, BURNER]),
+        // Validators' and delegators' rewards and commission not yet withdrawn, and the
+        // community pool.
+        ModuleAccountSpec::new(depin_distribution::MODULE_ACCOUNT, &[]),
     ]
 }
 
-/// Composes the chain: auth, bank, staking, slashing, then the device registry and the market (genesis and
+/// Composes the chain: auth, bank, distribution, staking, slashing, then the device registry,
+/// the market and the rewards module (genesis and
 /// block hooks run in this order; staking's genesis checks the pools the bank's genesis
 /// funded; the registry burns its fees through the bank).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
@@ -49,21 +58,43 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
     let bank = BankKeeper::new(codec.clone(), auth.clone(), &accounts);
     let staking = StakingKeeper::new(codec.clone(), bank.clone());
     let slashing = SlashingKeeper::new(codec.clone(), staking.clone());
-    let device = DeviceKeeper::new(codec.clone(), bank.clone());
-    let market = MarketKeeper::new(codec, bank.clone(), device.clone());
-    // Staking calls its hooks once; the fan-out leaves room for the rewards module's.
+    // Device fees are paid in data credits when the payer holds enough, in tokens otherwise.
+    let fees = CreditsFirst::new(bank.clone());
+    let device = DeviceKeeper::new(codec.clone(), fees.clone());
+    let market = MarketKeeper::new(codec.clone(), bank.clone(), device.clone());
+    let distribution = DistributionKeeper::new(codec.clone(), staking.clone(), bank.clone());
+    let rewards = RewardsKeeper::new(
+        codec,
+        bank.clone(),
+        device.clone(),
+        market.clone(),
+        distribution.clone(),
+    );
+    fees.set_rewards(rewards.clone());
+    // Staking calls its hooks once: slashing follows the bonded set, distribution withdraws
+    // rewards before every delegation change and records slashes.
     staking
-        .set_hooks(MultiHooks::new().with(slashing.hooks()))
+        .set_hooks(
+            MultiHooks::new()
+                .with(slashing.hooks())
+                .with(distribution.hooks()),
+        )
         .map_err(|e| e.to_string())?;
     // Slashing comes after staking: its begin block reads the votes on the set staking's end
     // block produced.
     AppBuilder::new(config)
         .module(AuthModule::new(auth.clone()))
         .module(BankModule::new(bank.clone()))
+        // Before staking: staking's genesis calls its hooks. Its begin block shares what the
+        // fee collector holds (fees, and the rewards module's validator bucket of the block
+        // before) among the validators that voted and their delegators.
+        .module(DistributionModule::new(distribution))
         .module(StakingModule::new(staking))
         .module(SlashingModule::new(slashing))
         .module(DeviceModule::new(device))
         .module(MarketModule::new(market))
+        // After the registry and the market: it reads their epochs at genesis and each block.
+        .module(RewardsModule::new(rewards))
         .ante(AuthAnte::new(auth, bank))
         .build()
 }

@@ -9,6 +9,7 @@ pub mod init;
 pub mod keys;
 pub mod market;
 pub mod query;
+pub mod rewards;
 pub mod slashing;
 pub mod staking;
 pub mod start;

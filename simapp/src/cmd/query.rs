@@ -42,6 +42,10 @@ pub enum QueryCmd {
     /// challenges, usage, params.
     #[command(subcommand)]
     Market(super::market::MarketQuery),
+    /// Reward emission: params, epoch, schedule, emissions, totals, pending rewards, device and
+    /// provider earnings, data credits, pools.
+    #[command(subcommand)]
+    Rewards(super::rewards::RewardsQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -194,6 +198,7 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Slashing(c) => super::slashing::run_query(ctx, c)?,
         QueryCmd::Device(c) => super::device::run_query(c)?,
         QueryCmd::Market(c) => super::market::run_query(c)?,
+        QueryCmd::Rewards(c) => super::rewards::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

@@ -35,6 +35,9 @@ pub enum TxCmd {
     /// Slashing transactions: unjail a validator.
     #[command(subcommand)]
     Slashing(super::slashing::SlashingTx),
+    /// Rewards transactions: claim device and provider rewards, burn tokens for data credits.
+    #[command(subcommand)]
+    Rewards(super::rewards::RewardsTx),
 }
 
 #[derive(Subcommand)]
@@ -96,6 +99,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Slashing(c) => super::slashing::run_tx(ctx, c),
         TxCmd::Device(c) => super::device::run_tx(ctx, c),
         TxCmd::Market(c) => super::market::run_tx(ctx, c),
+        TxCmd::Rewards(c) => super::rewards::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
