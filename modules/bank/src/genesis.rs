@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BankError;
 use crate::params::Params;
-use crate::state::{DenomMetadata, BALANCES, DENOM_METADATA, PARAMS, PREFIX, SUPPLY};
+use crate::state::{
+    DenomMetadata, BALANCES, BURNED, DENOM_METADATA, MINTED, PARAMS, PREFIX, SUPPLY,
+};
 use crate::BankModule;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -24,6 +26,12 @@ pub struct GenesisState {
     pub denom_metadata: Vec<DenomMetadata>,
     /// Accepted for compatibility with Cosmos genesis files; must be empty (use params).
     pub send_enabled: Vec<serde_json::Value>,
+    /// Everything minted and burned since the chain's first genesis, by denom (an extension
+    /// of the Cosmos shape; absent in a new chain's genesis).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub minted: Vec<Coin>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub burned: Vec<Coin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +98,15 @@ impl BankModule {
             coins::validate_denom(&m.base).map_err(|e| invalid(e.message))?;
             DENOM_METADATA.save(&mut store, &m.base, m)?;
         }
+        for (name, totals, map) in [
+            ("minted", &genesis.minted, MINTED),
+            ("burned", &genesis.burned, BURNED),
+        ] {
+            coins::validate(totals).map_err(|e| invalid(format!("{name}: {}", e.message)))?;
+            for c in totals {
+                map.save(&mut store, &c.denom, &c.amount)?;
+            }
+        }
         PARAMS.save(&mut store, &genesis.params)?;
         // Genesis events are not reported anywhere; drop them.
         ctx.take_events();
@@ -122,12 +139,20 @@ impl BankModule {
             .map(|r| r.map(|(_, m)| m))
             .collect::<Result<Vec<_>, _>>()?;
         let params = PARAMS.may_load(&store)?.unwrap_or_default();
+        let totals = |map: cw_storage_plus::Map<&str, Uint128>| {
+            map.range(&store, None, None, Order::Ascending)
+                .map(|r| r.map(|(denom, amount)| Coin { denom, amount }))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (minted, burned) = (totals(MINTED)?, totals(BURNED)?);
         Ok(GenesisState {
             params,
             balances,
             supply,
             denom_metadata,
             send_enabled: Vec::new(),
+            minted,
+            burned,
         })
     }
 

@@ -14,7 +14,7 @@ use depin_app::module::{ModuleAccountSpec, BURNER, MINTER};
 use crate::error::BankError;
 use crate::events;
 use crate::params::Params;
-use crate::state::{BALANCES, PARAMS, PREFIX, SUPPLY};
+use crate::state::{BALANCES, BURNED, MINTED, PARAMS, PREFIX, SUPPLY};
 
 /// What the bank needs from the account module: an address that receives funds gets an
 /// account, as in the Cosmos SDK, so wallets can look up its account number.
@@ -212,6 +212,34 @@ impl BankKeeper {
         Ok(spec.address())
     }
 
+    /// Everything minted of `denom` since the chain's first genesis.
+    pub fn minted(&self, ctx: &mut Ctx<'_, '_>, denom: &str) -> AppResult<Uint128> {
+        Ok(MINTED
+            .may_load(&ctx.storage(PREFIX), denom)?
+            .unwrap_or_default())
+    }
+
+    /// Everything burned of `denom` since the chain's first genesis.
+    pub fn burned(&self, ctx: &mut Ctx<'_, '_>, denom: &str) -> AppResult<Uint128> {
+        Ok(BURNED
+            .may_load(&ctx.storage(PREFIX), denom)?
+            .unwrap_or_default())
+    }
+
+    /// Adds `amount` to a minted or burned total (saturating: a counter, never a balance).
+    fn count(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        totals: cw_storage_plus::Map<&str, Uint128>,
+        denom: &str,
+        amount: Uint128,
+    ) -> AppResult<()> {
+        let mut store = ctx.storage(PREFIX);
+        let total = totals.may_load(&store, denom)?.unwrap_or_default();
+        totals.save(&mut store, denom, &total.saturating_add(amount))?;
+        Ok(())
+    }
+
     /// Creates `amount` in module `module`'s account (it needs the minter permission).
     pub fn mint(&self, ctx: &mut Ctx<'_, '_>, module: &str, amount: &[Coin]) -> AppResult<()> {
         coins::validate(amount)?;
@@ -224,6 +252,7 @@ impl BankKeeper {
                     BankError::Overflow(format!("supply of {} overflows", coin.denom))
                 })?;
                 SUPPLY.save(&mut ctx.storage(PREFIX), &coin.denom, &new)?;
+                self.count(ctx, MINTED, &coin.denom, coin.amount)?;
             }
             let minter = self.codec.encode(&address);
             ctx.emit(events::mint(&minter, amount));
@@ -249,6 +278,8 @@ impl BankKeeper {
                 } else {
                     SUPPLY.save(&mut store, &coin.denom, &new)?;
                 }
+                drop(store);
+                self.count(ctx, BURNED, &coin.denom, coin.amount)?;
             }
             let burner = self.codec.encode(&address);
             ctx.emit(events::burn(&burner, amount));

@@ -13,6 +13,10 @@ pub const BALANCES: Map<(&[u8], &str), Uint128> = Map::new("b");
 /// denom → total supply.
 pub const SUPPLY: Map<&str, Uint128> = Map::new("s");
 pub const PARAMS: Item<Params> = Item::new("p");
+/// denom → everything minted since the chain's first genesis (carried across exports).
+pub const MINTED: Map<&str, Uint128> = Map::new("mt");
+/// denom → everything burned since the chain's first genesis (carried across exports).
+pub const BURNED: Map<&str, Uint128> = Map::new("bt");
 /// base denom → metadata.
 pub const DENOM_METADATA: Map<&str, DenomMetadata> = Map::new("m");
 

@@ -33,6 +33,12 @@ pub const DENSITY_SCALE: u128 = 1_000_000;
 pub trait RewardsBank: Send + Sync + 'static {
     fn balance(&self, ctx: &mut Ctx<'_, '_>, address: &[u8], denom: &str) -> AppResult<Uint128>;
     fn supply(&self, ctx: &mut Ctx<'_, '_>, denom: &str) -> AppResult<Uint128>;
+    /// Everything minted and burned of `denom` since the chain's first genesis, by anyone.
+    fn minted_and_burned(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        denom: &str,
+    ) -> AppResult<(Uint128, Uint128)>;
     fn mint(&self, ctx: &mut Ctx<'_, '_>, module: &str, amount: &[Coin]) -> AppResult<()>;
     fn burn(&self, ctx: &mut Ctx<'_, '_>, module: &str, amount: &[Coin]) -> AppResult<()>;
     fn send_to_module(
@@ -57,6 +63,13 @@ impl RewardsBank for depin_bank::BankKeeper {
     }
     fn supply(&self, ctx: &mut Ctx<'_, '_>, denom: &str) -> AppResult<Uint128> {
         self.supply_of(ctx, denom)
+    }
+    fn minted_and_burned(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        denom: &str,
+    ) -> AppResult<(Uint128, Uint128)> {
+        Ok((self.minted(ctx, denom)?, self.burned(ctx, denom)?))
     }
     fn mint(&self, ctx: &mut Ctx<'_, '_>, module: &str, amount: &[Coin]) -> AppResult<()> {
         depin_bank::BankKeeper::mint(self, ctx, module, amount)

@@ -111,8 +111,15 @@ impl RewardsModule {
             }
             "Totals" => {
                 let _: QueryTotalsRequest = decode_query(path, request)?;
+                let denom = k.params(ctx)?.denom;
+                let supply = k.bank().supply(ctx, &denom)?;
+                let (minted, burned) = k.bank().minted_and_burned(ctx, &denom)?;
+                let coin = |amount| Some(Coin { denom: denom.clone(), amount }.to_proto());
                 QueryTotalsResponse {
                     totals: Some(k.totals(ctx)?.to_proto()),
+                    supply: coin(supply),
+                    minted: coin(minted),
+                    burned: coin(burned),
                 }
                 .encode_to_vec()
             }

@@ -129,6 +129,8 @@ fn max_supply_holds_back_emission_and_burns_make_room() {
     c.next_epoch();
     assert_eq!(c.supply(), supply + 1_500_000);
     assert_eq!(u(&c.totals().minted), 1_700_000);
+    // The chain's totals: everything minted and burned since genesis, by any module.
+    assert_eq!(c.chain_totals(), (supply + 1_500_000, 1_700_000, 200_000));
 }
 
 #[test]
@@ -382,6 +384,9 @@ fn export_and_import_reproduce_the_state_and_corrupt_genesis_is_refused() {
     }
     assert_eq!(c2.rewards_state(), c.rewards_state());
     assert_eq!(c2.supply(), c.supply());
+    // The bank's minted and burned totals carry over the export.
+    assert_eq!(c2.chain_totals(), c.chain_totals());
+    assert_eq!(c.chain_totals().2, 77);
 
     let refuse = |doc: serde_json::Value, want: &str| {
         let err = Chain::try_with_state(test_keys(3), &doc, Sources::default(), 1)

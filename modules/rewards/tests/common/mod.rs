@@ -423,6 +423,14 @@ impl Chain {
         r.totals.unwrap()
     }
 
+    /// The chain's (supply, minted, burned) of the rewards denom, from the Totals query.
+    pub fn chain_totals(&self) -> (u128, u128, u128) {
+        let r: pb::QueryTotalsResponse =
+            self.query(&format!("{Q}Totals"), pb::QueryTotalsRequest {});
+        let a = |c: Option<ProtoCoin>| c.unwrap().amount.parse::<u128>().unwrap();
+        (a(r.supply), a(r.minted), a(r.burned))
+    }
+
     pub fn pools(&self) -> pb::QueryPoolsResponse {
         self.query(&format!("{Q}Pools"), pb::QueryPoolsRequest {})
     }
