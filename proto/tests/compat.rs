@@ -26,14 +26,16 @@ use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1 as abci;
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1 as tmsvc;
-use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
+use cosmos_sdk_proto::cosmos::base::v1beta1::{Coin, DecCoin};
 use cosmos_sdk_proto::cosmos::crypto::ed25519;
 use cosmos_sdk_proto::cosmos::crypto::multisig::v1beta1::CompactBitArray;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
+use cosmos_sdk_proto::cosmos::distribution::v1beta1 as distribution;
 use cosmos_sdk_proto::cosmos::slashing::v1beta1 as slashing;
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as staking;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
+use depin_proto::depin::rewards::v1 as rewards;
 use prost::{Message, Name};
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, ReflectMessage, Value};
 use tendermint_proto::google::protobuf::{Any, Duration, Timestamp};
@@ -831,6 +833,151 @@ fn msg_update_slashing_params() -> slashing::MsgUpdateParams {
     }
 }
 
+/// A LegacyDec as it travels: the integer of its 10^-18 units ("1.5").
+fn dec_coin() -> DecCoin {
+    DecCoin {
+        denom: "udepin".into(),
+        amount: "1500000000000000000".into(),
+    }
+}
+
+fn distribution_params() -> distribution::Params {
+    distribution::Params {
+        community_tax: "20000000000000000".into(),
+        base_proposer_reward: "10000000000000000".into(),
+        bonus_proposer_reward: "40000000000000000".into(),
+        withdraw_addr_enabled: true,
+    }
+}
+
+fn slash_event() -> distribution::ValidatorSlashEvent {
+    distribution::ValidatorSlashEvent {
+        validator_period: 3,
+        fraction: "10000000000000000".into(),
+    }
+}
+
+fn delegation_reward() -> distribution::DelegationDelegatorReward {
+    distribution::DelegationDelegatorReward {
+        validator_address: "depinvaloper1operator".into(),
+        reward: vec![dec_coin()],
+    }
+}
+
+fn msg_set_withdraw_address() -> distribution::MsgSetWithdrawAddress {
+    distribution::MsgSetWithdrawAddress {
+        delegator_address: "depin1delegator".into(),
+        withdraw_address: "depin1withdraw".into(),
+    }
+}
+
+fn msg_withdraw_delegator_reward() -> distribution::MsgWithdrawDelegatorReward {
+    distribution::MsgWithdrawDelegatorReward {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+    }
+}
+
+fn msg_withdraw_validator_commission() -> distribution::MsgWithdrawValidatorCommission {
+    distribution::MsgWithdrawValidatorCommission {
+        validator_address: "depinvaloper1operator".into(),
+    }
+}
+
+fn msg_fund_community_pool() -> distribution::MsgFundCommunityPool {
+    distribution::MsgFundCommunityPool {
+        amount: vec![coin()],
+        depositor: "depin1depositor".into(),
+    }
+}
+
+fn msg_update_distribution_params() -> distribution::MsgUpdateParams {
+    distribution::MsgUpdateParams {
+        authority: "depin1gov".into(),
+        params: Some(distribution_params()),
+    }
+}
+
+fn msg_community_pool_spend() -> distribution::MsgCommunityPoolSpend {
+    distribution::MsgCommunityPoolSpend {
+        authority: "depin1gov".into(),
+        recipient: "depin1recipient".into(),
+        amount: vec![coin()],
+    }
+}
+
+fn rewards_params() -> rewards::Params {
+    rewards::Params {
+        denom: "udepin".into(),
+        epoch_blocks: 600,
+        initial_epoch_emission: "1000000000".into(),
+        decay: rewards::DecayKind::Halving as i32,
+        halving_epochs: 8_760,
+        decay_ppb: 1_000,
+        max_supply: "1000000000000000".into(),
+        baseline_epoch_emission: "500".into(),
+        baseline_target: 100,
+        baseline_growth_ppb: 20,
+        validators_bps: 3_000,
+        devices_bps: 4_000,
+        providers_bps: 2_000,
+        community_bps: 1_000,
+        heartbeat_weight: 2,
+        beacon_weight: 4,
+        witness_weight: 3,
+        hex_density_target: 4,
+        max_reward_per_take_bps: 10_000,
+        credits_per_unit: 100,
+        max_payouts_per_block: 500,
+    }
+}
+
+fn epoch_emission() -> rewards::EpochEmission {
+    rewards::EpochEmission {
+        epoch: 7,
+        base: "1000".into(),
+        baseline: "20".into(),
+        minted: "1020".into(),
+        capacity: 40,
+        target: 50,
+        height: 4_200,
+    }
+}
+
+fn payout() -> rewards::Payout {
+    rewards::Payout {
+        epoch: 6,
+        amount: "400".into(),
+        phase: 2,
+        total_weight: "90".into(),
+        cursor: "depindev1device".into(),
+        paid: "120".into(),
+        records: 12,
+        excess: "3".into(),
+    }
+}
+
+fn msg_claim() -> rewards::MsgClaim {
+    rewards::MsgClaim {
+        claimant: "depin1owner".into(),
+    }
+}
+
+fn msg_burn_for_credits() -> rewards::MsgBurnForCredits {
+    rewards::MsgBurnForCredits {
+        sender: "depin1sender".into(),
+        amount: Some(coin()),
+        recipient: "depin1recipient".into(),
+    }
+}
+
+fn msg_update_rewards_params() -> rewards::MsgUpdateParams {
+    rewards::MsgUpdateParams {
+        authority: "depin1gov".into(),
+        params: Some(rewards_params()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cases
 
@@ -1264,6 +1411,385 @@ fn slashing_messages_match_the_cosmos_sdk() {
 }
 
 #[test]
+fn distribution_messages_match_the_cosmos_sdk() {
+    check(dec_coin());
+    check(distribution_params());
+    check(slash_event());
+    check(delegation_reward());
+    check(distribution::QueryParamsRequest {});
+    check(distribution::QueryParamsResponse {
+        params: Some(distribution_params()),
+    });
+    check(distribution::QueryValidatorDistributionInfoRequest {
+        validator_address: "depinvaloper1operator".into(),
+    });
+    check(distribution::QueryValidatorDistributionInfoResponse {
+        operator_address: "depin1operator".into(),
+        self_bond_rewards: vec![dec_coin()],
+        commission: vec![dec_coin()],
+    });
+    check(distribution::QueryValidatorOutstandingRewardsRequest {
+        validator_address: "depinvaloper1operator".into(),
+    });
+    check(distribution::QueryValidatorOutstandingRewardsResponse {
+        rewards: Some(distribution::ValidatorOutstandingRewards {
+            rewards: vec![dec_coin()],
+        }),
+    });
+    check(distribution::QueryValidatorCommissionRequest {
+        validator_address: "depinvaloper1operator".into(),
+    });
+    check(distribution::QueryValidatorCommissionResponse {
+        commission: Some(distribution::ValidatorAccumulatedCommission {
+            commission: vec![dec_coin()],
+        }),
+    });
+    check(distribution::QueryValidatorSlashesRequest {
+        validator_address: "depinvaloper1operator".into(),
+        starting_height: 5,
+        ending_height: 90,
+        pagination: Some(page_request()),
+    });
+    check(distribution::QueryValidatorSlashesResponse {
+        slashes: vec![slash_event(), slash_event()],
+        pagination: Some(page_response()),
+    });
+    check(distribution::QueryDelegationRewardsRequest {
+        delegator_address: "depin1delegator".into(),
+        validator_address: "depinvaloper1operator".into(),
+    });
+    check(distribution::QueryDelegationRewardsResponse {
+        rewards: vec![dec_coin()],
+    });
+    check(distribution::QueryDelegationTotalRewardsRequest {
+        delegator_address: "depin1delegator".into(),
+    });
+    check(distribution::QueryDelegationTotalRewardsResponse {
+        rewards: vec![delegation_reward(), delegation_reward()],
+        total: vec![dec_coin()],
+    });
+    check(distribution::QueryDelegatorValidatorsRequest {
+        delegator_address: "depin1delegator".into(),
+    });
+    check(distribution::QueryDelegatorValidatorsResponse {
+        validators: vec!["depinvaloper1a".into(), "depinvaloper1b".into()],
+    });
+    check(distribution::QueryDelegatorWithdrawAddressRequest {
+        delegator_address: "depin1delegator".into(),
+    });
+    check(distribution::QueryDelegatorWithdrawAddressResponse {
+        withdraw_address: "depin1withdraw".into(),
+    });
+    check(distribution::QueryCommunityPoolRequest {});
+    check(distribution::QueryCommunityPoolResponse {
+        pool: vec![dec_coin()],
+    });
+    check(msg_set_withdraw_address());
+    check(distribution::MsgSetWithdrawAddressResponse {});
+    check(msg_withdraw_delegator_reward());
+    check(distribution::MsgWithdrawDelegatorRewardResponse {
+        amount: vec![coin()],
+    });
+    check(msg_withdraw_validator_commission());
+    check(distribution::MsgWithdrawValidatorCommissionResponse {
+        amount: vec![coin()],
+    });
+    check(msg_fund_community_pool());
+    check(distribution::MsgFundCommunityPoolResponse {});
+    check(msg_update_distribution_params());
+    check(distribution::MsgUpdateParamsResponse {});
+    check(msg_community_pool_spend());
+    check(distribution::MsgCommunityPoolSpendResponse {});
+    check(distribution::GenesisState {
+        params: Some(distribution_params()),
+        fee_pool: Some(distribution::FeePool {
+            community_pool: vec![dec_coin()],
+        }),
+        delegator_withdraw_infos: vec![distribution::DelegatorWithdrawInfo {
+            delegator_address: "depin1delegator".into(),
+            withdraw_address: "depin1withdraw".into(),
+        }],
+        previous_proposer: "depinvalcons1proposer".into(),
+        outstanding_rewards: vec![distribution::ValidatorOutstandingRewardsRecord {
+            validator_address: "depinvaloper1operator".into(),
+            outstanding_rewards: vec![dec_coin()],
+        }],
+        validator_accumulated_commissions: vec![
+            distribution::ValidatorAccumulatedCommissionRecord {
+                validator_address: "depinvaloper1operator".into(),
+                accumulated: Some(distribution::ValidatorAccumulatedCommission {
+                    commission: vec![dec_coin()],
+                }),
+            },
+        ],
+        validator_historical_rewards: vec![distribution::ValidatorHistoricalRewardsRecord {
+            validator_address: "depinvaloper1operator".into(),
+            period: 4,
+            rewards: Some(distribution::ValidatorHistoricalRewards {
+                cumulative_reward_ratio: vec![dec_coin()],
+                reference_count: 2,
+            }),
+        }],
+        validator_current_rewards: vec![distribution::ValidatorCurrentRewardsRecord {
+            validator_address: "depinvaloper1operator".into(),
+            rewards: Some(distribution::ValidatorCurrentRewards {
+                rewards: vec![dec_coin()],
+                period: 5,
+            }),
+        }],
+        delegator_starting_infos: vec![distribution::DelegatorStartingInfoRecord {
+            delegator_address: "depin1delegator".into(),
+            validator_address: "depinvaloper1operator".into(),
+            starting_info: Some(distribution::DelegatorStartingInfo {
+                previous_period: 3,
+                stake: "500000000000000000000".into(),
+                height: 17,
+            }),
+        }],
+        validator_slash_events: vec![distribution::ValidatorSlashEventRecord {
+            validator_address: "depinvaloper1operator".into(),
+            height: 12,
+            period: 3,
+            validator_slash_event: Some(slash_event()),
+        }],
+    });
+
+    // As a transaction carries them, and as a block result answers them.
+    check(tx::TxBody {
+        messages: vec![
+            any(&msg_set_withdraw_address()),
+            any(&msg_withdraw_delegator_reward()),
+            any(&msg_withdraw_validator_commission()),
+            any(&msg_fund_community_pool()),
+            any(&msg_update_distribution_params()),
+            any(&msg_community_pool_spend()),
+        ],
+        memo: "withdraw".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&dec_coin())],
+        non_critical_extension_options: vec![any(&slash_event())],
+    });
+    check(abci::Result {
+        data: raw(44),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&distribution::MsgSetWithdrawAddressResponse {}),
+            any(&distribution::MsgWithdrawDelegatorRewardResponse {
+                amount: vec![coin()],
+            }),
+            any(&distribution::MsgWithdrawValidatorCommissionResponse {
+                amount: vec![coin()],
+            }),
+            any(&distribution::MsgFundCommunityPoolResponse {}),
+            any(&distribution::MsgUpdateParamsResponse {}),
+            any(&distribution::MsgCommunityPoolSpendResponse {}),
+        ],
+    });
+}
+
+/// The LegacyDec fields of the distribution types carry the scalar option the REST gateway
+/// and the CLI print them by (18-place decimals), as upstream's do.
+#[test]
+fn distribution_decimals_are_annotated() {
+    for (message, field) in [
+        ("cosmos.base.v1beta1.DecCoin", "amount"),
+        ("cosmos.distribution.v1beta1.Params", "community_tax"),
+        ("cosmos.distribution.v1beta1.Params", "base_proposer_reward"),
+        (
+            "cosmos.distribution.v1beta1.Params",
+            "bonus_proposer_reward",
+        ),
+        (
+            "cosmos.distribution.v1beta1.ValidatorSlashEvent",
+            "fraction",
+        ),
+        ("cosmos.distribution.v1beta1.DelegatorStartingInfo", "stake"),
+    ] {
+        let desc = POOL
+            .get_message_by_name(message)
+            .unwrap_or_else(|| panic!("{message} is not declared"));
+        let field = desc
+            .get_field_by_name(field)
+            .unwrap_or_else(|| panic!("{message}.{field} is not declared"));
+        let scalar = POOL
+            .get_extension_by_name("cosmos_proto.scalar")
+            .expect("the cosmos_proto.scalar option is declared");
+        let options = field.options();
+        assert_eq!(
+            options.get_extension(&scalar).as_str(),
+            Some("cosmos.Dec"),
+            "{}",
+            field.full_name()
+        );
+    }
+    // A Coin's amount is an integer: no option.
+    let amount = POOL
+        .get_message_by_name("cosmos.base.v1beta1.Coin")
+        .and_then(|m| m.get_field_by_name("amount"))
+        .unwrap();
+    let scalar = POOL.get_extension_by_name("cosmos_proto.scalar").unwrap();
+    assert!(!amount.options().has_extension(&scalar));
+}
+
+/// Our generated rewards types and the descriptors come from the same files; every field is
+/// covered by a fixture.
+#[test]
+fn rewards_types_match_their_descriptors() {
+    check(rewards_params());
+    check(epoch_emission());
+    check(payout());
+    check(rewards::QueryParamsRequest {});
+    check(rewards::QueryParamsResponse {
+        params: Some(rewards_params()),
+    });
+    check(rewards::QueryEpochRequest {});
+    check(rewards::QueryEpochResponse {
+        epoch: Some(rewards::EpochInfo {
+            epoch: 7,
+            start_height: 4_200,
+            next_epoch_height: 4_800,
+            next_emission: Some(coin()),
+        }),
+    });
+    check(rewards::QueryScheduleRequest {
+        from_epoch: 8_760,
+        count: 3,
+    });
+    check(rewards::QueryScheduleResponse {
+        epochs: vec![epoch_emission(), epoch_emission()],
+    });
+    check(rewards::QueryEmissionsRequest {
+        pagination: Some(page_request()),
+    });
+    check(rewards::QueryEmissionsResponse {
+        emissions: vec![epoch_emission()],
+        pagination: Some(page_response()),
+    });
+    check(rewards::QueryTotalsRequest {});
+    check(rewards::QueryTotalsResponse {
+        totals: Some(rewards::Totals {
+            minted: "1020".into(),
+            scheduled: "1100".into(),
+            capped: "80".into(),
+            to_validators: "306".into(),
+            to_devices: "408".into(),
+            to_providers: "204".into(),
+            to_community: "102".into(),
+            paid_devices: "400".into(),
+            paid_providers: "200".into(),
+            provider_excess: "4".into(),
+            claimed: "350".into(),
+            burned_for_credits: "90".into(),
+            credits_minted: "9000".into(),
+            credits_spent: "700".into(),
+        }),
+        supply: Some(coin()),
+        minted: Some(coin()),
+        burned: Some(coin()),
+    });
+    check(rewards::QueryPendingRequest {
+        address: "depin1owner".into(),
+    });
+    check(rewards::QueryPendingResponse {
+        pending: Some(rewards::Pending {
+            address: "depin1owner".into(),
+            from_devices: "30".into(),
+            from_providers: "12".into(),
+        }),
+        total: Some(coin()),
+    });
+    check(rewards::QueryDeviceRewardsRequest {
+        device_id: "depindev1device".into(),
+    });
+    check(rewards::QueryDeviceRewardsResponse {
+        rewards: Some(rewards::DeviceRewards {
+            device_id: "depindev1device".into(),
+            earned: "55".into(),
+            last_epoch: 6,
+            last_amount: "9".into(),
+        }),
+    });
+    check(rewards::QueryProviderRewardsRequest {
+        provider: "depin1provider".into(),
+    });
+    check(rewards::QueryProviderRewardsResponse {
+        rewards: Some(rewards::ProviderRewards {
+            provider: "depin1provider".into(),
+            earned: "77".into(),
+            last_epoch: 6,
+            last_amount: "11".into(),
+        }),
+    });
+    check(rewards::QueryCreditsRequest {
+        address: "depin1owner".into(),
+    });
+    check(rewards::QueryCreditsResponse {
+        credits: Some(rewards::Credits {
+            address: "depin1owner".into(),
+            balance: "9000".into(),
+        }),
+    });
+    check(rewards::QueryPoolsRequest {});
+    check(rewards::QueryPoolsResponse {
+        devices: "408".into(),
+        providers: "204".into(),
+        device_payout: Some(payout()),
+        provider_payout: Some(payout()),
+    });
+    check(msg_claim());
+    check(rewards::MsgClaimResponse {
+        amount: Some(coin()),
+    });
+    check(msg_burn_for_credits());
+    check(rewards::MsgBurnForCreditsResponse {
+        credits: "100000".into(),
+    });
+    check(msg_update_rewards_params());
+    check(rewards::MsgUpdateParamsResponse {});
+
+    // As a transaction carries them, and as a block result answers them.
+    check(tx::TxBody {
+        messages: vec![
+            any(&msg_claim()),
+            any(&msg_burn_for_credits()),
+            any(&msg_update_rewards_params()),
+        ],
+        memo: "claim".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&payout())],
+        non_critical_extension_options: vec![any(&epoch_emission())],
+    });
+    check(abci::Result {
+        data: raw(45),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&rewards::MsgClaimResponse {
+                amount: Some(coin()),
+            }),
+            any(&rewards::MsgBurnForCreditsResponse {
+                credits: "100000".into(),
+            }),
+            any(&rewards::MsgUpdateParamsResponse {}),
+        ],
+    });
+    // DecayKind: every value named, NONE first (the default).
+    let decay = POOL.get_enum_by_name("depin.rewards.v1.DecayKind").unwrap();
+    for kind in [
+        rewards::DecayKind::None,
+        rewards::DecayKind::Halving,
+        rewards::DecayKind::Exponential,
+    ] {
+        assert_eq!(
+            decay.get_value(kind as i32).map(|v| v.name().to_string()),
+            Some(kind.as_str_name().to_string())
+        );
+    }
+    assert_eq!(decay.values().len(), 3);
+}
+
+#[test]
 fn tendermint_messages_match_cometbft_and_the_cosmos_sdk() {
     check_as("tendermint.types.Block", block());
     check_as("tendermint.types.Header", header());
@@ -1532,6 +2058,73 @@ fn every_served_method_is_declared() {
         "{q} declares a method the slashing module does not serve"
     );
 
+    let q = "cosmos.distribution.v1beta1.Query";
+    method::<distribution::QueryParamsRequest, distribution::QueryParamsResponse>(q, "Params");
+    method::<
+        distribution::QueryValidatorDistributionInfoRequest,
+        distribution::QueryValidatorDistributionInfoResponse,
+    >(q, "ValidatorDistributionInfo");
+    method::<
+        distribution::QueryValidatorOutstandingRewardsRequest,
+        distribution::QueryValidatorOutstandingRewardsResponse,
+    >(q, "ValidatorOutstandingRewards");
+    method::<
+        distribution::QueryValidatorCommissionRequest,
+        distribution::QueryValidatorCommissionResponse,
+    >(q, "ValidatorCommission");
+    method::<distribution::QueryValidatorSlashesRequest, distribution::QueryValidatorSlashesResponse>(
+        q,
+        "ValidatorSlashes",
+    );
+    method::<
+        distribution::QueryDelegationRewardsRequest,
+        distribution::QueryDelegationRewardsResponse,
+    >(q, "DelegationRewards");
+    method::<
+        distribution::QueryDelegationTotalRewardsRequest,
+        distribution::QueryDelegationTotalRewardsResponse,
+    >(q, "DelegationTotalRewards");
+    method::<
+        distribution::QueryDelegatorValidatorsRequest,
+        distribution::QueryDelegatorValidatorsResponse,
+    >(q, "DelegatorValidators");
+    method::<
+        distribution::QueryDelegatorWithdrawAddressRequest,
+        distribution::QueryDelegatorWithdrawAddressResponse,
+    >(q, "DelegatorWithdrawAddress");
+    method::<distribution::QueryCommunityPoolRequest, distribution::QueryCommunityPoolResponse>(
+        q,
+        "CommunityPool",
+    );
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(10),
+        "{q} declares a method the distribution module does not serve"
+    );
+
+    let q = "depin.rewards.v1.Query";
+    method::<rewards::QueryParamsRequest, rewards::QueryParamsResponse>(q, "Params");
+    method::<rewards::QueryEpochRequest, rewards::QueryEpochResponse>(q, "Epoch");
+    method::<rewards::QueryScheduleRequest, rewards::QueryScheduleResponse>(q, "Schedule");
+    method::<rewards::QueryEmissionsRequest, rewards::QueryEmissionsResponse>(q, "Emissions");
+    method::<rewards::QueryTotalsRequest, rewards::QueryTotalsResponse>(q, "Totals");
+    method::<rewards::QueryPendingRequest, rewards::QueryPendingResponse>(q, "Pending");
+    method::<rewards::QueryDeviceRewardsRequest, rewards::QueryDeviceRewardsResponse>(
+        q,
+        "DeviceRewards",
+    );
+    method::<rewards::QueryProviderRewardsRequest, rewards::QueryProviderRewardsResponse>(
+        q,
+        "ProviderRewards",
+    );
+    method::<rewards::QueryCreditsRequest, rewards::QueryCreditsResponse>(q, "Credits");
+    method::<rewards::QueryPoolsRequest, rewards::QueryPoolsResponse>(q, "Pools");
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(10),
+        "{q} declares a method the rewards module does not serve"
+    );
+
     use depin_proto::depin::app::v1 as app;
     method::<app::VersionRequest, app::VersionResponse>("depin.app.v1.Query", "Version");
 }
@@ -1587,6 +2180,22 @@ fn nested_cosmos_types_have_upstream_names() {
     declared::<slashing::SigningInfo>();
     declared::<slashing::ValidatorMissedBlocks>();
     declared::<slashing::MissedBlock>();
+    declared::<DecCoin>();
+    declared::<distribution::ValidatorHistoricalRewards>();
+    declared::<distribution::ValidatorCurrentRewards>();
+    declared::<distribution::ValidatorAccumulatedCommission>();
+    declared::<distribution::ValidatorOutstandingRewards>();
+    declared::<distribution::ValidatorSlashEvent>();
+    declared::<distribution::FeePool>();
+    declared::<distribution::DelegatorStartingInfo>();
+    declared::<distribution::DelegationDelegatorReward>();
+    declared::<distribution::DelegatorWithdrawInfo>();
+    declared::<distribution::ValidatorOutstandingRewardsRecord>();
+    declared::<distribution::ValidatorAccumulatedCommissionRecord>();
+    declared::<distribution::ValidatorHistoricalRewardsRecord>();
+    declared::<distribution::ValidatorCurrentRewardsRecord>();
+    declared::<distribution::DelegatorStartingInfoRecord>();
+    declared::<distribution::ValidatorSlashEventRecord>();
 }
 
 /// Files sit where the Cosmos SDK and CometBFT keep them, so clients that import one by path
@@ -1628,6 +2237,26 @@ fn files_use_upstream_paths() {
             "cosmos/base/tendermint/v1beta1/query.proto",
         ),
         ("cosmos.base.v1beta1.Coin", "cosmos/base/v1beta1/coin.proto"),
+        (
+            "cosmos.base.v1beta1.DecCoin",
+            "cosmos/base/v1beta1/coin.proto",
+        ),
+        (
+            "cosmos.distribution.v1beta1.Query",
+            "cosmos/distribution/v1beta1/query.proto",
+        ),
+        (
+            "cosmos.distribution.v1beta1.Params",
+            "cosmos/distribution/v1beta1/distribution.proto",
+        ),
+        (
+            "cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward",
+            "cosmos/distribution/v1beta1/tx.proto",
+        ),
+        (
+            "cosmos.distribution.v1beta1.GenesisState",
+            "cosmos/distribution/v1beta1/genesis.proto",
+        ),
         (
             "cosmos.base.query.v1beta1.PageRequest",
             "cosmos/base/query/v1beta1/pagination.proto",
@@ -1688,6 +2317,9 @@ fn files_use_upstream_paths() {
         ),
         ("tendermint.abci.Event", "tendermint/abci/types.proto"),
         ("depin.app.v1.Query", "depin/app/v1/node.proto"),
+        ("depin.rewards.v1.Query", "depin/rewards/v1/query.proto"),
+        ("depin.rewards.v1.Params", "depin/rewards/v1/rewards.proto"),
+        ("depin.rewards.v1.MsgClaim", "depin/rewards/v1/tx.proto"),
     ] {
         let found = POOL
             .get_message_by_name(symbol)

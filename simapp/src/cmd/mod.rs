@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod device;
+pub mod distribution;
 pub mod export;
 pub mod genesis;
 pub mod gentx;

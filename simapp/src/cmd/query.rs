@@ -46,6 +46,10 @@ pub enum QueryCmd {
     /// provider earnings, data credits, pools.
     #[command(subcommand)]
     Rewards(super::rewards::RewardsQuery),
+    /// Staking rewards: params, pending rewards, commission, outstanding rewards, slashes,
+    /// withdraw addresses, the community pool.
+    #[command(subcommand)]
+    Distribution(super::distribution::DistributionQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -199,6 +203,7 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Device(c) => super::device::run_query(c)?,
         QueryCmd::Market(c) => super::market::run_query(c)?,
         QueryCmd::Rewards(c) => super::rewards::run_query(c)?,
+        QueryCmd::Distribution(c) => super::distribution::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

@@ -38,6 +38,10 @@ pub enum TxCmd {
     /// Rewards transactions: claim device and provider rewards, burn tokens for data credits.
     #[command(subcommand)]
     Rewards(super::rewards::RewardsTx),
+    /// Distribution transactions: withdraw staking rewards and commission, set the withdraw
+    /// address, fund the community pool.
+    #[command(subcommand)]
+    Distribution(super::distribution::DistributionTx),
 }
 
 #[derive(Subcommand)]
@@ -100,6 +104,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Device(c) => super::device::run_tx(ctx, c),
         TxCmd::Market(c) => super::market::run_tx(ctx, c),
         TxCmd::Rewards(c) => super::rewards::run_tx(ctx, c),
+        TxCmd::Distribution(c) => super::distribution::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
