@@ -283,6 +283,43 @@ fn a_slash_between_withdrawals_cuts_later_rewards_only() {
     assert!(none.slashes.is_empty());
 }
 
+/// Evidence carries the power the validator had at the infraction, which may be more than its
+/// tokens now (a downtime slash in between): more than `fraction` of today's tokens burns.
+/// Staking then reports the fraction actually burned, so distribution never counts stake a
+/// delegation no longer has, and its delegators can still withdraw and leave.
+#[test]
+fn a_slash_for_a_higher_past_power_keeps_delegators_whole() {
+    let mut c = two_validators();
+    let d = c.msg_delegate(2, 0, 10 * M);
+    c.ok(2, vec![d]);
+    c.pay_fees(4, M);
+    c.block();
+    let h = c.height();
+    assert_eq!(c.keepers_tokens(0), 20 * M);
+    // Reported at power 30: 50% of 30M = 15M burned of 20M, 75% of the tokens.
+    c.evidence(0, h, 30);
+    assert_eq!(c.keepers_tokens(0), 5 * M);
+    let slashes: dpb::QueryValidatorSlashesResponse = c.query(
+        &format!("{PATH}ValidatorSlashes"),
+        dpb::QueryValidatorSlashesRequest {
+            validator_address: c.operator(0),
+            starting_height: 1,
+            ending_height: c.height(),
+            pagination: None,
+        },
+    );
+    assert_eq!(slashes.slashes[0].fraction, "750000000000000000");
+    c.pay_fees(4, M);
+    c.block();
+    let before = c.balance(2);
+    let msg = c.msg_withdraw(2, 0);
+    c.ok(2, vec![msg]);
+    assert!(c.balance(2) > before);
+    // The delegation is worth 2.5M now; leaving works too.
+    let msg = c.msg_undelegate(2, 0, 2_500_000);
+    c.ok(2, vec![msg]);
+}
+
 impl Chain {
     fn keepers_tokens(&self, i: usize) -> u128 {
         let resp: cosmrs::proto::cosmos::staking::v1beta1::QueryValidatorResponse = self.query(

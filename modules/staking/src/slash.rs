@@ -14,6 +14,22 @@ use crate::state::{
 };
 use crate::types::{BondStatus, POWER_REDUCTION};
 
+/// `burned / tokens`, rounded up to the next 10⁻¹⁸ and at most 1 (`tokens` > 0).
+pub(crate) fn effective_fraction(burned: Uint128, tokens: Uint128) -> Decimal256 {
+    if tokens.is_zero() || burned >= tokens {
+        return Decimal256::one();
+    }
+    let floor = Decimal256::from_ratio(burned, tokens);
+    if dec::mul_floor(tokens, floor) < burned {
+        floor
+            .checked_add(Decimal256::new(cosmwasm_std::Uint256::one()))
+            .unwrap_or(Decimal256::one())
+            .min(Decimal256::one())
+    } else {
+        floor
+    }
+}
+
 impl StakingKeeper {
     /// Slashes the validator with CometBFT address `consensus` for an infraction at
     /// `infraction_height`, when it had `power`: `fraction` of the stake at risk then is
@@ -56,8 +72,6 @@ impl StakingKeeper {
             Uint128::from(power).saturating_mul(Uint128::new(POWER_REDUCTION)),
             fraction,
         );
-        self.hooks()
-            .before_validator_slashed(ctx, &operator, fraction)?;
         let mut remaining = amount;
         let mut burned = Uint128::zero();
         // At the current height nothing can have left after the infraction yet.
@@ -74,6 +88,19 @@ impl StakingKeeper {
         let before = self.must_validator(ctx, &operator)?;
         let take = remaining.min(before.tokens);
         if !take.is_zero() {
+            // The hook gets the fraction of the validator's tokens actually burned (rounded
+            // up, at most 1), as the Cosmos SDK passes it: the configured fraction of the stake
+            // at risk then can differ from it (tokens changed since the infraction, entries
+            // paid part), and the rewards module must never count more stake than remains.
+            let fraction = effective_fraction(take, before.tokens);
+            // As in the SDK, a failing hook does not stop the slash (nor the block): its
+            // writes are discarded and the error is logged.
+            if let Err(e) = ctx.atomic(|ctx| {
+                self.hooks()
+                    .before_validator_slashed(ctx, &operator, fraction)
+            }) {
+                eprintln!("depin-staking: before_validator_slashed hook failed: {e}");
+            }
             let mut after = before.clone();
             after.tokens -= take;
             self.set_validator(ctx, Some(&before), &after)?;
@@ -180,5 +207,24 @@ impl StakingKeeper {
             }
         }
         Ok((due, burned))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_effective_fraction_rounds_up_and_caps_at_one() {
+        let f = |b: u128, t: u128| effective_fraction(Uint128::new(b), Uint128::new(t));
+        assert_eq!(f(50, 1_000), Decimal256::percent(5));
+        // 50 of 990 = 0.050505…: rounded up, never below what was burned.
+        let x = f(50, 990);
+        assert!(dec::mul_floor(Uint128::new(990), x) >= Uint128::new(49));
+        assert!(x * Decimal256::from_ratio(990u128, 1u128) >= Decimal256::from_ratio(50u128, 1u128));
+        assert_eq!(x, Decimal256::from_ratio(50u128, 990u128) + Decimal256::new(1u128.into()));
+        assert_eq!(f(5, 5), Decimal256::one());
+        assert_eq!(f(6, 5), Decimal256::one());
+        assert_eq!(f(1, 0), Decimal256::one());
     }
 }
