@@ -1175,6 +1175,15 @@ impl MarketModule {
             ))
             .into());
         }
+        // Usage epochs are height / usage_epoch_blocks: a new length would renumber them
+        // (back into epochs already shared out by the rewards module, or far ahead).
+        if params.usage_epoch_blocks != current.usage_epoch_blocks {
+            return Err(MarketError::InvalidParams(format!(
+                "usage_epoch_blocks cannot change from {}: usage epochs are numbered by it",
+                current.usage_epoch_blocks
+            ))
+            .into());
+        }
         PARAMS.save(&mut ctx.storage(PREFIX), &params)?;
         ctx.emit(events::params_updated());
         Ok(MsgUpdateParamsResponse {}.encode_to_vec())

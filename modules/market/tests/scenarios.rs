@@ -593,6 +593,16 @@ fn update_params_by_authority_only() {
     p.take_rate_bps = 10_001;
     let r = c.tx(0, vec![msg(&c, 0, &p)]);
     assert_eq!((r.codespace.as_str(), r.code), ("market", 3));
+    // Usage epochs keep their numbering.
+    p.take_rate_bps = 500;
+    p.usage_epoch_blocks += 1;
+    let r = c.tx(0, vec![msg(&c, 0, &p)]);
+    assert_eq!((r.codespace.as_str(), r.code), ("market", 3), "{}", r.log);
+    assert!(
+        r.log.contains("usage_epoch_blocks cannot change"),
+        "{}",
+        r.log
+    );
 }
 
 #[test]

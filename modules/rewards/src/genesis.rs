@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::RewardsError;
 use crate::params::Params;
 use crate::state::{
-    Clock, Earned, Emitted, PayoutState, Pending, Phase, Pools, Totals, CLOCK, CREDITS,
-    DEVICE_PAYOUT, DEVICE_REWARDS, EMISSIONS, PARAMS, PENDING, POOLS, PREFIX, PROVIDER_PAYOUT,
-    PROVIDER_REWARDS, TOTALS,
+    Clock, Earned, Emitted, PayoutState, Pending, Phase, Pools, Totals, Vesting, CLOCK, CREDITS,
+    DEVICE_PAYOUT, DEVICE_POTS, DEVICE_REWARDS, DEVICE_VESTING, EMISSIONS, PARAMS, PENDING, POOLS,
+    PREFIX, PROVIDER_PAYOUT, PROVIDER_REWARDS, TOTALS,
 };
 use crate::RewardsModule;
 
@@ -46,6 +46,19 @@ pub struct GenesisState {
     pub credits: Vec<GenesisCredits>,
     #[serde(default)]
     pub emissions: Vec<Emitted>,
+    /// The device share still vesting, and what vested into each device epoch not yet shared.
+    #[serde(default)]
+    pub device_vesting: Vesting,
+    #[serde(default)]
+    pub device_pots: Vec<GenesisPot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPot {
+    #[serde(with = "depin_app::json::u64_string")]
+    pub epoch: u64,
+    pub amount: Uint128,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +98,11 @@ fn invalid(msg: impl Into<String>) -> depin_app::error::AppError {
 
 fn check_payout(what: &str, p: &Option<PayoutState>, pool: Uint128) -> AppResult<()> {
     if let Some(Some(c)) = p.as_ref().map(|p| p.current.as_ref()) {
+        if p.as_ref().map(|p| p.next_epoch) != Some(c.epoch) {
+            return Err(invalid(format!(
+                "{what}: the payout in progress is not of next_epoch"
+            )));
+        }
         if c.paid.checked_add(c.excess).map_or(true, |s| s > c.amount) {
             return Err(invalid(format!(
                 "{what}: paid + excess exceed the payout's amount"
@@ -159,6 +177,15 @@ impl RewardsModule {
             }
             credits.push((a, c.credits));
         }
+        let mut pots = BTreeSet::new();
+        for p in &g.device_pots {
+            if !pots.insert(p.epoch) || p.amount.is_zero() {
+                return Err(invalid(format!(
+                    "device pot of epoch {} is empty or listed twice",
+                    p.epoch
+                )));
+            }
+        }
         let mut epochs = BTreeSet::new();
         for e in &g.emissions {
             if !epochs.insert(e.epoch) {
@@ -226,6 +253,10 @@ impl RewardsModule {
         for e in &g.emissions {
             EMISSIONS.save(&mut store, e.epoch, e)?;
         }
+        DEVICE_VESTING.save(&mut store, &g.device_vesting)?;
+        for p in &g.device_pots {
+            DEVICE_POTS.save(&mut store, p.epoch, &p.amount)?;
+        }
         drop(store);
         crate::invariants::check(&self.keeper, ctx).map_err(invalid)?;
         ctx.take_events();
@@ -287,6 +318,11 @@ impl RewardsModule {
             .range(&store, None, None, asc)
             .map(|r| r.map(|(_, e)| e))
             .collect::<Result<_, _>>()?;
+        let device_vesting = DEVICE_VESTING.may_load(&store)?.unwrap_or_default();
+        let device_pots = DEVICE_POTS
+            .range(&store, None, None, asc)
+            .map(|r| r.map(|(epoch, amount)| GenesisPot { epoch, amount }))
+            .collect::<Result<_, _>>()?;
         Ok(GenesisState {
             params,
             clock: Some(clock),
@@ -299,6 +335,8 @@ impl RewardsModule {
             provider_rewards,
             credits,
             emissions,
+            device_vesting,
+            device_pots,
         })
     }
 }

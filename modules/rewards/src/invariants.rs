@@ -5,7 +5,7 @@ use depin_app::address::module_address;
 use depin_app::context::Ctx;
 
 use crate::keeper::{RewardsKeeper, REWARDS_MODULE_ACCOUNT};
-use crate::state::{CREDITS, EMISSIONS, PENDING, PREFIX};
+use crate::state::{CREDITS, DEVICE_POTS, DEVICE_VESTING, EMISSIONS, PENDING, PREFIX};
 
 fn sum(values: impl Iterator<Item = Result<Uint128, String>>) -> Result<Uint128, String> {
     let mut total = Uint128::zero();
@@ -35,6 +35,13 @@ pub fn check(k: &RewardsKeeper, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {
     let pending = sum(PENDING
         .range(&store, None, None, asc)
         .map(|r| r.map(|(_, p)| p.total()).map_err(|e| e.to_string())))?;
+    let pots = sum(DEVICE_POTS
+        .range(&store, None, None, asc)
+        .map(|r| r.map(|(_, a)| a).map_err(|e| e.to_string())))?;
+    let vesting = DEVICE_VESTING
+        .may_load(&store)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let held_credits = sum(CREDITS
         .range(&store, None, None, asc)
         .map(|r| r.map(|(_, c)| c).map_err(|e| e.to_string())))?;
@@ -74,10 +81,29 @@ pub fn check(k: &RewardsKeeper, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {
             totals.minted
         ));
     }
-    if totals.to_devices != add(pools.devices, totals.paid_devices)? {
+    let device_out = add(
+        add(pools.devices, totals.paid_devices)?,
+        totals.devices_to_community,
+    )?;
+    if totals.to_devices != device_out {
         return Err(format!(
-            "the device bucket got {} but holds {} and paid {}",
-            totals.to_devices, pools.devices, totals.paid_devices
+            "the device bucket got {} but holds {}, paid {} and sent {} to the community pool",
+            totals.to_devices, pools.devices, totals.paid_devices, totals.devices_to_community
+        ));
+    }
+    // The device bucket is what still vests, the epochs' pots, and what the payout in
+    // progress has not paid yet.
+    let payout = k.device_payout(ctx).map_err(e)?;
+    let in_payout = payout
+        .current
+        .as_ref()
+        .map_or(Uint128::zero(), |p| p.amount.saturating_sub(p.paid));
+    let parts = add(add(vesting.left, pots)?, in_payout)?;
+    if parts != pools.devices {
+        return Err(format!(
+            "the device bucket holds {} but vesting ({}), pots ({pots}) and the payout in \
+             progress ({in_payout}) add up to {parts}",
+            pools.devices, vesting.left
         ));
     }
     let provider_out = add(
@@ -96,13 +122,16 @@ pub fn check(k: &RewardsKeeper, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {
             totals.paid_devices, totals.paid_providers, totals.claimed
         ));
     }
-    if minted != totals.minted || scheduled != totals.scheduled {
+    // (The scheduled and capped statistics saturate instead of overflowing.)
+    if minted != totals.minted
+        || (scheduled != totals.scheduled && totals.scheduled != Uint128::MAX)
+    {
         return Err(format!(
             "the epochs recorded minted {minted} of {scheduled} scheduled; the totals say {} of {}",
             totals.minted, totals.scheduled
         ));
     }
-    if add(totals.minted, totals.capped)? != totals.scheduled {
+    if totals.scheduled != Uint128::MAX && add(totals.minted, totals.capped)? != totals.scheduled {
         return Err(format!(
             "minted {} + capped {} ≠ scheduled {}",
             totals.minted, totals.capped, totals.scheduled

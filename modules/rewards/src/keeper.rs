@@ -15,9 +15,9 @@ use crate::events;
 use crate::params::Params;
 use crate::schedule;
 use crate::state::{
-    Clock, Emitted, Payout, PayoutState, Pending, Phase, Pools, Totals, CLOCK, CREDITS,
-    DEVICE_PAYOUT, DEVICE_REWARDS, EMISSIONS, PARAMS, PENDING, POOLS, PREFIX, PROVIDER_PAYOUT,
-    PROVIDER_REWARDS, TOTALS,
+    Clock, Emitted, Payout, PayoutState, Pending, Phase, Pools, Scoring, Totals, CLOCK, CREDITS,
+    DEVICE_PAYOUT, DEVICE_POTS, DEVICE_REWARDS, DEVICE_VESTING, EMISSIONS, PARAMS, PENDING, POOLS,
+    PREFIX, PROVIDER_PAYOUT, PROVIDER_REWARDS, TOTALS,
 };
 
 /// The module account that mints the emission and holds the undistributed buckets and the
@@ -190,6 +190,8 @@ impl RewardsDevices for depin_device::DeviceKeeper {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderUsage {
     pub provider: String,
+    /// The denom of the amounts.
+    pub denom: String,
     pub paid: Uint128,
     pub take: Uint128,
     /// Of `paid`, what the provider paid itself (tenant or client = provider).
@@ -225,6 +227,7 @@ impl RewardsMarket for depin_market::MarketKeeper {
                 .into_iter()
                 .map(|u| ProviderUsage {
                     provider: u.provider,
+                    denom: u.paid.denom,
                     paid: u.paid.amount,
                     take: u.take.amount,
                     self_paid: u.self_paid.amount,
@@ -277,24 +280,43 @@ pub fn share(amount: Uint128, weight: Uint256, total: Uint256) -> Uint128 {
     Uint128::try_from(v).unwrap_or(Uint128::MAX)
 }
 
-/// A device's weight: its score (weighted heartbeats, beacons and witnesses) × 10⁶, scaled by
-/// target / density when its hex holds more devices than the target.
-pub fn device_weight(params: &Params, work: &DeviceWork, density: u32) -> Uint256 {
-    let score = u128::from(params.heartbeat_weight) * u128::from(work.heartbeats)
-        + u128::from(params.beacon_weight) * u128::from(work.beacons)
-        + u128::from(params.witness_weight) * u128::from(work.witnesses);
-    let w = Uint256::from(score) * Uint256::from(DENSITY_SCALE);
-    let target = params.hex_density_target;
-    if target > 0 && work.density_hex != 0 && density > target {
-        w * Uint256::from(target) / Uint256::from(density)
+/// A device's score: weighted heartbeats, beacons and witnesses, × 10⁶.
+pub fn device_score(s: &Scoring, work: &DeviceWork) -> Uint256 {
+    let score = u128::from(s.heartbeat_weight) * u128::from(work.heartbeats)
+        + u128::from(s.beacon_weight) * u128::from(work.beacons)
+        + u128::from(s.witness_weight) * u128::from(work.witnesses);
+    Uint256::from(score) * Uint256::from(DENSITY_SCALE)
+}
+
+/// A score scaled by target / density when its hex holds more devices than the target (the
+/// devices of a crowded hex share what `target` devices would get).
+pub fn scaled(score: Uint256, target: u32, density: u32) -> Uint256 {
+    if target > 0 && density > target {
+        score * Uint256::from(target) / Uint256::from(density)
     } else {
-        w
+        score
     }
 }
 
-/// A provider's weight: the take on what others paid it (self-paid usage counts nothing).
-pub fn provider_weight(usage: &ProviderUsage) -> Uint128 {
-    if usage.paid.is_zero() {
+/// The total weight of a weighed device epoch: located devices as weighed, plus the devices
+/// without a location, which share one virtual hex.
+pub fn device_total(p: &Payout) -> Uint256 {
+    let n = u32::try_from(p.unlocated).unwrap_or(u32::MAX);
+    let unlocated = if p.unlocated == 0 {
+        Uint256::zero()
+    } else if p.scoring.hex_density_target > 0 && n > p.scoring.hex_density_target {
+        // Σ ⌊score × target / n⌋ ≤ ⌊Σ score × target / n⌋: weigh per device as paying does.
+        p.unlocated_score * Uint256::from(p.scoring.hex_density_target) / Uint256::from(n)
+    } else {
+        p.unlocated_score
+    };
+    p.located_weight.saturating_add(unlocated)
+}
+
+/// A provider's weight: the take on what others paid it (self-paid usage counts nothing;
+/// usage in another denom than the rewards' counts nothing).
+pub fn provider_weight(usage: &ProviderUsage, denom: &str) -> Uint128 {
+    if usage.paid.is_zero() || usage.denom != denom {
         return Uint128::zero();
     }
     let others = usage.paid.saturating_sub(usage.self_paid);
@@ -302,8 +324,8 @@ pub fn provider_weight(usage: &ProviderUsage) -> Uint128 {
 }
 
 /// The most a provider of weight `weight` may get: its weight × max_reward_per_take_bps.
-pub fn provider_cap(params: &Params, weight: Uint128) -> Uint128 {
-    weight.multiply_ratio(params.max_reward_per_take_bps, 10_000u32)
+pub fn provider_cap(s: &Scoring, weight: Uint128) -> Uint128 {
+    weight.multiply_ratio(s.max_reward_per_take_bps, 10_000u32)
 }
 
 #[derive(Clone)]
@@ -430,14 +452,16 @@ impl RewardsKeeper {
         Ok(())
     }
 
-    /// The epoch work of one block: mint the rewards epoch that ends here, then share the
-    /// device and provider buckets, each at most `max_payouts_per_block` records.
+    /// The epoch work of one block: mint the rewards epoch that ends here, vest the device
+    /// bucket into the current device epoch's pot, then share the device and provider buckets,
+    /// each within `max_payouts_per_block` records.
     pub fn begin_block(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
         let params = self.params(ctx)?;
         let clock = self.clock(ctx)?;
         if ctx.env.height >= clock.end_height(&params) {
             self.mint_epoch(ctx, &params, clock)?;
         }
+        self.vest(ctx)?;
         self.payout(ctx, &params, Bucket::Devices)?;
         self.payout(ctx, &params, Bucket::Providers)?;
         Ok(())
@@ -488,10 +512,22 @@ impl RewardsKeeper {
         add(&mut pools.devices, d, "device bucket")?;
         add(&mut pools.providers, p, "provider bucket")?;
         POOLS.save(&mut store, &pools)?;
+        // The device share vests over the next epoch's blocks, so every device epoch gets the
+        // share of the blocks it spans (what is still vesting is spread with it).
+        let mut vesting = DEVICE_VESTING.may_load(&store)?.unwrap_or_default();
+        add(&mut vesting.left, d, "device vesting")?;
+        let blocks = Uint128::from(params.epoch_blocks.max(1));
+        vesting.per_block = vesting
+            .left
+            .checked_div_ceil((blocks, Uint128::one()))
+            .unwrap_or(vesting.left);
+        DEVICE_VESTING.save(&mut store, &vesting)?;
         let mut t = TOTALS.may_load(&store)?.unwrap_or_default();
         add(&mut t.minted, e.minted, "minted")?;
-        add(&mut t.scheduled, e.scheduled(), "scheduled")?;
-        add(&mut t.capped, e.capped(), "capped")?;
+        // Statistics that keep growing while max_supply holds minting back: they saturate
+        // rather than stop the chain.
+        t.scheduled = t.scheduled.saturating_add(e.scheduled());
+        t.capped = t.capped.saturating_add(e.capped());
         add(&mut t.to_validators, v, "to validators")?;
         add(&mut t.to_devices, d, "to devices")?;
         add(&mut t.to_providers, p, "to providers")?;
@@ -510,7 +546,7 @@ impl RewardsKeeper {
         CLOCK.save(
             &mut store,
             &Clock {
-                epoch: clock.epoch + 1,
+                epoch: clock.epoch.saturating_add(1),
                 start_height: height,
                 capacity: clock.capacity,
             },
@@ -525,6 +561,25 @@ impl RewardsKeeper {
         Ok(())
     }
 
+    /// This block's part of the vesting device share goes to the current device epoch's pot.
+    fn vest(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<()> {
+        let mut vesting = DEVICE_VESTING
+            .may_load(&ctx.storage(PREFIX))?
+            .unwrap_or_default();
+        if vesting.left.is_zero() {
+            return Ok(());
+        }
+        let epoch = self.devices.current_epoch(ctx)?;
+        let amount = vesting.per_block.max(Uint128::one()).min(vesting.left);
+        vesting.left -= amount;
+        let mut store = ctx.storage(PREFIX);
+        let mut pot = DEVICE_POTS.may_load(&store, epoch)?.unwrap_or_default();
+        add(&mut pot, amount, "device pot")?;
+        DEVICE_POTS.save(&mut store, epoch, &pot)?;
+        DEVICE_VESTING.save(&mut store, &vesting)?;
+        Ok(())
+    }
+
     fn source_epoch(&self, ctx: &mut Ctx<'_, '_>, bucket: Bucket) -> AppResult<u64> {
         match bucket {
             Bucket::Devices => self.devices.current_epoch(ctx),
@@ -532,10 +587,10 @@ impl RewardsKeeper {
         }
     }
 
-    /// Shares one bucket, source epoch by source epoch, within the block's budget. A payout
-    /// starts once the source has moved past its epoch, with the whole bucket as it is then;
-    /// it weighs every record, then pays each amount × weight / total. What rounding leaves
-    /// (or an epoch without weight) stays in the bucket for the next epoch.
+    /// Shares one bucket, source epoch by source epoch, within the block's budget (every
+    /// record read and every epoch started costs 1). A device epoch's payout shares its pot
+    /// (what vested during it); a usage epoch's payout shares the whole provider bucket as it
+    /// is then. It weighs every record, then pays each amount × weight / total.
     fn payout(&self, ctx: &mut Ctx<'_, '_>, params: &Params, bucket: Bucket) -> AppResult<()> {
         let item = match bucket {
             Bucket::Devices => DEVICE_PAYOUT,
@@ -543,58 +598,70 @@ impl RewardsKeeper {
         };
         let mut state = item.may_load(&ctx.storage(PREFIX))?.unwrap_or_default();
         let mut budget = params.max_payouts_per_block as usize;
-        loop {
-            if state.current.is_none() {
-                if state.next_epoch >= self.source_epoch(ctx, bucket)? {
-                    break;
+        while budget > 0 {
+            let mut current = match state.current.take() {
+                Some(c) => c,
+                None => {
+                    if state.next_epoch >= self.source_epoch(ctx, bucket)? {
+                        break;
+                    }
+                    budget -= 1;
+                    let amount = match bucket {
+                        Bucket::Devices => {
+                            let mut store = ctx.storage(PREFIX);
+                            let pot = DEVICE_POTS
+                                .may_load(&store, state.next_epoch)?
+                                .unwrap_or_default();
+                            DEVICE_POTS.remove(&mut store, state.next_epoch);
+                            pot
+                        }
+                        Bucket::Providers => self.pools(ctx)?.providers,
+                    };
+                    Payout {
+                        epoch: state.next_epoch,
+                        amount,
+                        phase: Phase::Weigh,
+                        total_weight: Uint256::zero(),
+                        cursor: String::new(),
+                        paid: Uint128::zero(),
+                        excess: Uint128::zero(),
+                        records: 0,
+                        scoring: Scoring::of(params),
+                        located_weight: Uint256::zero(),
+                        unlocated_score: Uint256::zero(),
+                        unlocated: 0,
+                    }
                 }
-                let pools = self.pools(ctx)?;
-                state.current = Some(Payout {
-                    epoch: state.next_epoch,
-                    amount: match bucket {
-                        Bucket::Devices => pools.devices,
-                        Bucket::Providers => pools.providers,
-                    },
-                    phase: Phase::Weigh,
-                    total_weight: Uint256::zero(),
-                    cursor: String::new(),
-                    paid: Uint128::zero(),
-                    excess: Uint128::zero(),
-                    records: 0,
-                });
-            }
-            if budget == 0 {
-                break;
-            }
-            let Some(mut current) = state.current.take() else {
-                break;
             };
-            let used = match bucket {
+            let (read, ended) = match bucket {
                 Bucket::Devices => self.device_page(ctx, params, &mut current, budget)?,
                 Bucket::Providers => self.provider_page(ctx, params, &mut current, budget)?,
             };
-            budget = budget.saturating_sub(used.0);
-            if !used.1 {
+            budget = budget.saturating_sub(read);
+            if !ended {
                 state.current = Some(current);
                 continue;
             }
             // The phase is over.
             match current.phase {
-                Phase::Weigh if !current.total_weight.is_zero() && !current.amount.is_zero() => {
+                Phase::Weigh => {
                     if bucket == Bucket::Devices {
+                        current.total_weight = device_total(&current);
                         self.set_capacity(ctx, current.records)?;
                     }
-                    current.phase = Phase::Pay;
-                    current.cursor.clear();
-                    current.records = 0;
-                    state.current = Some(current);
+                    if current.total_weight.is_zero() || current.amount.is_zero() {
+                        self.finish(ctx, params, bucket, &current)?;
+                        state.next_epoch = current.epoch.saturating_add(1);
+                    } else {
+                        current.phase = Phase::Pay;
+                        current.cursor.clear();
+                        current.records = 0;
+                        state.current = Some(current);
+                    }
                 }
-                _ => {
-                    if bucket == Bucket::Devices && current.phase == Phase::Weigh {
-                        self.set_capacity(ctx, current.records)?;
-                    }
+                Phase::Pay => {
                     self.finish(ctx, params, bucket, &current)?;
-                    state.next_epoch = current.epoch + 1;
+                    state.next_epoch = current.epoch.saturating_add(1);
                 }
             }
         }
@@ -610,6 +677,9 @@ impl RewardsKeeper {
         Ok(())
     }
 
+    /// Ends a payout. Devices: a pot nobody had weight for goes to the community pool; the
+    /// rounding left of a paid pot goes into the next epoch's pot. Providers: the shares held
+    /// back by the caps go to the community pool (what rounding leaves stays in the bucket).
     fn finish(
         &self,
         ctx: &mut Ctx<'_, '_>,
@@ -617,16 +687,48 @@ impl RewardsKeeper {
         bucket: Bucket,
         payout: &Payout,
     ) -> AppResult<()> {
-        if !payout.excess.is_zero() {
-            let coin = [Coin {
+        let coin = |amount: Uint128| {
+            [Coin {
                 denom: params.denom.clone(),
-                amount: payout.excess,
-            }];
-            self.community.fund(ctx, REWARDS_MODULE_ACCOUNT, &coin)?;
-            let mut store = ctx.storage(PREFIX);
-            let mut t = TOTALS.may_load(&store)?.unwrap_or_default();
-            add(&mut t.provider_excess, payout.excess, "provider excess")?;
-            TOTALS.save(&mut store, &t)?;
+                amount,
+            }]
+        };
+        match bucket {
+            Bucket::Devices => {
+                let left = payout.amount.saturating_sub(payout.paid);
+                if !left.is_zero() {
+                    if payout.paid.is_zero() {
+                        self.community
+                            .fund(ctx, REWARDS_MODULE_ACCOUNT, &coin(left))?;
+                        let mut store = ctx.storage(PREFIX);
+                        let mut pools = POOLS.may_load(&store)?.unwrap_or_default();
+                        sub(&mut pools.devices, left, "device bucket")?;
+                        POOLS.save(&mut store, &pools)?;
+                        let mut t = TOTALS.may_load(&store)?.unwrap_or_default();
+                        add(&mut t.devices_to_community, left, "devices to community")?;
+                        TOTALS.save(&mut store, &t)?;
+                    } else {
+                        let next = payout.epoch.saturating_add(1);
+                        let mut store = ctx.storage(PREFIX);
+                        let mut pot = DEVICE_POTS.may_load(&store, next)?.unwrap_or_default();
+                        add(&mut pot, left, "device pot")?;
+                        DEVICE_POTS.save(&mut store, next, &pot)?;
+                    }
+                }
+            }
+            Bucket::Providers => {
+                if !payout.excess.is_zero() {
+                    self.community
+                        .fund(ctx, REWARDS_MODULE_ACCOUNT, &coin(payout.excess))?;
+                    let mut store = ctx.storage(PREFIX);
+                    let mut pools = POOLS.may_load(&store)?.unwrap_or_default();
+                    sub(&mut pools.providers, payout.excess, "provider bucket")?;
+                    POOLS.save(&mut store, &pools)?;
+                    let mut t = TOTALS.may_load(&store)?.unwrap_or_default();
+                    add(&mut t.provider_excess, payout.excess, "provider excess")?;
+                    TOTALS.save(&mut store, &t)?;
+                }
+            }
         }
         let kind = match bucket {
             Bucket::Devices => "devices",
@@ -648,20 +750,28 @@ impl RewardsKeeper {
         let page = self
             .devices
             .work(ctx, payout.epoch, start.as_deref(), budget)?;
+        let scoring = payout.scoring;
         for work in &page {
-            let density = if params.hex_density_target > 0 && work.density_hex != 0 {
-                self.devices
-                    .hex_density(ctx, payout.epoch, work.density_hex)?
-            } else {
-                0
-            };
-            let weight = device_weight(params, work, density);
             payout.records += 1;
+            let score = device_score(&scoring, work);
             match payout.phase {
                 Phase::Weigh => {
-                    payout.total_weight = payout.total_weight.saturating_add(weight);
+                    if work.density_hex == 0 {
+                        payout.unlocated += 1;
+                        payout.unlocated_score = payout.unlocated_score.saturating_add(score);
+                    } else {
+                        let density = self.density(ctx, &scoring, payout.epoch, work)?;
+                        let w = scaled(score, scoring.hex_density_target, density);
+                        payout.located_weight = payout.located_weight.saturating_add(w);
+                    }
                 }
                 Phase::Pay => {
+                    let density = if work.density_hex == 0 {
+                        u32::try_from(payout.unlocated).unwrap_or(u32::MAX)
+                    } else {
+                        self.density(ctx, &scoring, payout.epoch, work)?
+                    };
+                    let weight = scaled(score, scoring.hex_density_target, density);
                     let amount = share(payout.amount, weight, payout.total_weight)
                         .min(payout.amount.saturating_sub(payout.paid));
                     if amount.is_zero() {
@@ -699,6 +809,20 @@ impl RewardsKeeper {
         Ok((page.len(), page.len() < budget))
     }
 
+    /// The devices that worked in `work`'s hex in the epoch (when scaling is on).
+    fn density(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        scoring: &Scoring,
+        epoch: u64,
+        work: &DeviceWork,
+    ) -> AppResult<u32> {
+        if scoring.hex_density_target == 0 {
+            return Ok(0);
+        }
+        self.devices.hex_density(ctx, epoch, work.density_hex)
+    }
+
     /// One page of the provider payout; returns (records read, whether the phase ended).
     fn provider_page(
         &self,
@@ -712,7 +836,7 @@ impl RewardsKeeper {
             .market
             .usage(ctx, payout.epoch, start.as_deref(), budget)?;
         for usage in &page {
-            let weight = provider_weight(usage);
+            let weight = provider_weight(usage, &params.denom);
             payout.records += 1;
             match payout.phase {
                 Phase::Weigh => {
@@ -728,17 +852,11 @@ impl RewardsKeeper {
                     let Ok(provider) = self.codec.decode(&usage.provider) else {
                         continue;
                     };
-                    let amount = full.min(provider_cap(params, weight));
+                    let amount = full.min(provider_cap(&payout.scoring, weight));
+                    // The share above the cap stays in the bucket until the payout ends, then
+                    // goes to the community pool.
                     let excess = full - amount;
-                    // The share above the cap leaves the bucket for the community pool
-                    // (sent when the payout ends).
-                    if !excess.is_zero() {
-                        add(&mut payout.excess, excess, "excess")?;
-                        let mut store = ctx.storage(PREFIX);
-                        let mut pools = POOLS.may_load(&store)?.unwrap_or_default();
-                        sub(&mut pools.providers, excess, "provider bucket")?;
-                        POOLS.save(&mut store, &pools)?;
-                    }
+                    add(&mut payout.excess, excess, "excess")?;
                     if amount.is_zero() {
                         continue;
                     }

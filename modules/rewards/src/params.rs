@@ -111,7 +111,7 @@ impl Default for Params {
             beacon_weight: 4,
             witness_weight: 2,
             hex_density_target: 4,
-            max_reward_per_take_bps: 10_000,
+            max_reward_per_take_bps: 5_000,
             credits_per_unit: 100,
             max_payouts_per_block: 500,
         }
@@ -178,6 +178,15 @@ impl Params {
             return Err(invalid(format!(
                 "max_payouts_per_block is 1 to {MAX_PAYOUTS_PER_BLOCK_CAP}"
             )));
+        }
+        if self.devices_bps > 0
+            && self.heartbeat_weight == 0
+            && self.beacon_weight == 0
+            && self.witness_weight == 0
+        {
+            return Err(invalid(
+                "a device bucket needs a score: heartbeat_weight, beacon_weight or witness_weight above 0",
+            ));
         }
         for (what, w) in [
             ("heartbeat_weight", self.heartbeat_weight),

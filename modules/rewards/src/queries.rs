@@ -114,7 +114,15 @@ impl RewardsModule {
                 let denom = k.params(ctx)?.denom;
                 let supply = k.bank().supply(ctx, &denom)?;
                 let (minted, burned) = k.bank().minted_and_burned(ctx, &denom)?;
-                let coin = |amount| Some(Coin { denom: denom.clone(), amount }.to_proto());
+                let coin = |amount| {
+                    Some(
+                        Coin {
+                            denom: denom.clone(),
+                            amount,
+                        }
+                        .to_proto(),
+                    )
+                };
                 QueryTotalsResponse {
                     totals: Some(k.totals(ctx)?.to_proto()),
                     supply: coin(supply),

@@ -20,6 +20,11 @@ pub const EMISSIONS: Map<u64, Emitted> = Map::new("e");
 /// Sharing the device bucket (by device epoch) and the provider bucket (by usage epoch).
 pub const DEVICE_PAYOUT: Item<PayoutState> = Item::new("dp");
 pub const PROVIDER_PAYOUT: Item<PayoutState> = Item::new("pp");
+/// The device bucket's share of the last minted epochs, vesting block by block into the pot of
+/// the device epoch each block belongs to.
+pub const DEVICE_VESTING: Item<Vesting> = Item::new("dv");
+/// Device epoch → what vested during it (its payout shares it).
+pub const DEVICE_POTS: Map<u64, Uint128> = Map::new("dk");
 /// Claimable rewards by address.
 pub const PENDING: Map<&[u8], Pending> = Map::new("r");
 pub const DEVICE_REWARDS: Map<&str, Earned> = Map::new("d");
@@ -61,6 +66,9 @@ pub struct Totals {
     pub paid_devices: Uint128,
     pub paid_providers: Uint128,
     pub provider_excess: Uint128,
+    /// Device pots of epochs without any weight, sent to the community pool.
+    #[serde(default)]
+    pub devices_to_community: Uint128,
     pub claimed: Uint128,
     pub burned_for_credits: Uint128,
     pub credits_minted: Uint128,
@@ -80,6 +88,7 @@ impl Totals {
             paid_devices: self.paid_devices.to_string(),
             paid_providers: self.paid_providers.to_string(),
             provider_excess: self.provider_excess.to_string(),
+            devices_to_community: self.devices_to_community.to_string(),
             claimed: self.claimed.to_string(),
             burned_for_credits: self.burned_for_credits.to_string(),
             credits_minted: self.credits_minted.to_string(),
@@ -143,6 +152,42 @@ pub enum Phase {
     Pay,
 }
 
+/// The scoring params a payout started with: both of its passes use them, whatever
+/// governance changes meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    #[serde(with = "depin_app::json::u64_string")]
+    pub heartbeat_weight: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub beacon_weight: u64,
+    #[serde(with = "depin_app::json::u64_string")]
+    pub witness_weight: u64,
+    pub hex_density_target: u32,
+    pub max_reward_per_take_bps: u32,
+}
+
+impl Scoring {
+    pub fn of(p: &Params) -> Self {
+        Scoring {
+            heartbeat_weight: p.heartbeat_weight,
+            beacon_weight: p.beacon_weight,
+            witness_weight: p.witness_weight,
+            hex_density_target: p.hex_density_target,
+            max_reward_per_take_bps: p.max_reward_per_take_bps,
+        }
+    }
+}
+
+/// The device bucket's vesting: `left` vests at `per_block` a block (the last block takes what
+/// remains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Vesting {
+    pub left: Uint128,
+    pub per_block: Uint128,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payout {
@@ -159,6 +204,16 @@ pub struct Payout {
     pub excess: Uint128,
     #[serde(with = "depin_app::json::u64_string")]
     pub records: u64,
+    #[serde(default)]
+    pub scoring: Scoring,
+    /// Weighing devices: the weight of located devices, and the scores and number of devices
+    /// without a location (they share one virtual hex).
+    #[serde(default)]
+    pub located_weight: Uint256,
+    #[serde(default)]
+    pub unlocated_score: Uint256,
+    #[serde(default, with = "depin_app::json::u64_string")]
+    pub unlocated: u64,
 }
 
 impl Payout {
@@ -175,6 +230,7 @@ impl Payout {
             paid: self.paid.to_string(),
             records: self.records,
             excess: self.excess.to_string(),
+            unlocated: self.unlocated,
         }
     }
 }

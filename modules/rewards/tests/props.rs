@@ -134,7 +134,6 @@ fn share_among(devices: usize, owners: usize) {
     let params = Params {
         max_payouts_per_block: 10_000,
         hex_density_target: 0,
-        // Long enough for the sharing (2 × 10 blocks for 100,000 devices) to end first.
         epoch_blocks: 40,
         ..test_params()
     };
@@ -165,6 +164,11 @@ fn share_among(devices: usize, owners: usize) {
         ])
     };
     c.next_epoch();
+    // The whole epoch's device share vests into device epoch 0 (the minting block and the
+    // 39 after it).
+    c.advance(39);
+    let bucket = c.pot(0);
+    assert_eq!(bucket, 400_000);
     {
         let mut s = c.sources.0.lock().unwrap();
         for i in 0..devices {
@@ -183,10 +187,7 @@ fn share_among(devices: usize, owners: usize) {
         }
         s.device_epoch = 1;
     }
-    // The epoch was just minted: the next blocks mint nothing, the sharing gets this bucket.
-    let bucket: u128 = c.pools().devices.parse().unwrap();
     c.settle_payouts();
-    assert_eq!(c.epoch().epoch, 1, "no epoch minted meanwhile");
     let each = bucket / devices as u128;
     let per_owner = each * (devices / owners) as u128;
     for i in [0, owners / 2, owners - 1] {

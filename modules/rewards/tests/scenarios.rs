@@ -145,10 +145,14 @@ fn the_device_bucket_is_shared_by_score_with_hex_density_scaling() {
     let mut c = Chain::new(4, params);
     let (a, b, o) = (c.address(1), c.address(2), c.address(3));
     c.next_epoch();
-    let bucket = u(&c.pools().devices);
-    assert_eq!(bucket, 400_000);
+    assert_eq!(u(&c.pools().devices), 400_000);
+    // The device share vests over the next epoch's blocks into the running device epoch's pot.
+    c.advance(3);
+    let bucket = c.pot(0);
+    // The minting block and the three after it: 4 of the epoch's 5 blocks.
+    assert_eq!(bucket, 4 * 80_000);
     // Device epoch 0: a's device alone in hex 1; b crowds hex 2 with four devices (target 2);
-    // o's device has no location.
+    // o's device has no location (the unlocated share one virtual hex: 1 device here).
     c.work(0, "dev-a", &a, 10, 0, 0, 1);
     for i in 0..4 {
         c.work(0, &format!("dev-b{i}"), &b, 10, 0, 0, 2);
@@ -162,8 +166,7 @@ fn the_device_bucket_is_shared_by_score_with_hex_density_scaling() {
     assert_eq!(c.pending(&b), 4 * (bucket * 5 / total));
     assert_eq!(c.pending(&o), bucket * 10 / total);
     // Crowding more devices into the hex does not pay more.
-    let crowded = c.pending(&b);
-    assert!(crowded <= bucket * 20 / total);
+    assert!(c.pending(&b) <= bucket * 20 / total);
     let r: pb::QueryDeviceRewardsResponse = c.query(
         &format!("{Q}DeviceRewards"),
         pb::QueryDeviceRewardsRequest {
@@ -171,7 +174,6 @@ fn the_device_bucket_is_shared_by_score_with_hex_density_scaling() {
         },
     );
     assert_eq!(u(&r.rewards.unwrap().earned), bucket * 10 / total);
-    // What rounding left stays in the bucket.
     let paid = c.pending(&a) + c.pending(&b) + c.pending(&o);
     assert!(paid <= bucket && bucket - paid < 10);
     // The owners claim.
@@ -180,6 +182,62 @@ fn the_device_bucket_is_shared_by_score_with_hex_density_scaling() {
     assert_eq!(c.balance(1), before + bucket * 10 / total);
     assert_eq!(c.pending(&a), 0);
     c.fails(1, vec![claim(&c, 1)], "rewards", 6);
+}
+
+#[test]
+fn devices_without_a_location_share_one_virtual_hex() {
+    let params = Params {
+        heartbeat_weight: 1,
+        beacon_weight: 0,
+        witness_weight: 0,
+        hex_density_target: 2,
+        ..test_params()
+    };
+    let mut c = Chain::new(3, params);
+    let (a, farm) = (c.address(1), c.address(2));
+    c.next_epoch();
+    c.advance(2);
+    let bucket = c.pot(0);
+    // One located device, and a farm of eight without a location: the farm shares what 2
+    // devices (the target) would get.
+    c.work(0, "dev-a", &a, 10, 0, 0, 7);
+    for i in 0..8 {
+        c.work(0, &format!("farm{i}"), &farm, 10, 0, 0, 0);
+    }
+    c.set_device_epoch(1);
+    c.settle_payouts();
+    let total = 10 + 20;
+    assert_eq!(c.pending(&a), bucket * 10 / total);
+    assert_eq!(c.pending(&farm), 8 * (bucket * 10 * 2 / 8 / total));
+    assert!(c.pending(&farm) <= bucket * 20 / total);
+}
+
+#[test]
+fn every_device_epoch_gets_the_share_of_its_blocks() {
+    let params = Params {
+        hex_density_target: 0,
+        ..test_params()
+    };
+    let mut c = Chain::new(2, params);
+    let a = c.address(1);
+    // Device epochs of one block each during the next rewards epoch (the minting block is in
+    // device epoch 0): each gets 1/5 of the device share, however the worker times its work.
+    c.next_epoch();
+    c.work(0, "dev", &a, 1, 0, 0, 0);
+    for e in 1..5u64 {
+        c.set_device_epoch(e);
+        c.block();
+        c.work(e, "dev", &a, 1, 0, 0, 0);
+    }
+    c.set_device_epoch(5);
+    c.settle_payouts();
+    let t = c.totals();
+    assert_eq!(u(&t.paid_devices), 400_000);
+    assert_eq!(c.pending(&a), 400_000);
+    assert_eq!(u(&t.devices_to_community), 0);
+    let state = c.rewards_state();
+    let earned = &state["device_rewards"][0];
+    assert_eq!(earned["last_amount"], "80000");
 }
 
 #[test]
@@ -192,40 +250,69 @@ fn rewards_follow_ownership_epoch_by_epoch_and_page_over_blocks() {
     let mut c = Chain::new(3, params);
     let (a, b) = (c.address(1), c.address(2));
     c.next_epoch();
-    // Epoch 0: a owns five devices; the device moves to b for epoch 1.
+    c.advance(4);
+    // Epoch 0: a owns five devices; they move to b for epoch 1.
     for i in 0..5 {
         c.work(0, &format!("dev{i}"), &a, 1, 0, 0, 0);
     }
+    let first = c.pot(0);
     c.set_device_epoch(1);
-    // Two records a block: weighing takes three blocks, paying three more.
+    // Two units of budget a block (starting a payout costs one): weighing and paying take
+    // several blocks.
     c.block();
     let p = c.pools().device_payout.expect("a sharing in progress");
-    assert_eq!((p.phase, p.records), (1, 2));
+    assert_eq!((p.phase, p.records), (1, 1));
     c.settle_payouts();
-    let first = c.pending(&a);
-    assert_eq!(first, 400_000);
-    c.next_epoch();
+    assert_eq!(c.pending(&a), first);
+    c.advance(3);
     for i in 0..5 {
         c.work(1, &format!("dev{i}"), &b, 1, 0, 0, 0);
     }
-    let bucket = u(&c.pools().devices);
+    let second = c.pot(1);
+    assert!(second > 0);
     c.set_device_epoch(2);
-    c.block();
-    assert_eq!(u(&c.pools().device_payout.unwrap().amount), bucket);
     c.settle_payouts();
     assert_eq!(c.pending(&a), first, "a owned nothing in epoch 1");
-    assert_eq!(c.pending(&b), bucket);
-    // An epoch without contributions keeps the bucket for the next one.
-    c.next_epoch();
-    let bucket = u(&c.pools().devices);
+    assert_eq!(c.pending(&b), second);
+    // An epoch without contributions: its pot goes to the community pool.
+    c.advance(2);
+    let empty = c.pot(2);
+    assert!(empty > 0);
+    let community = c.module_balance(COMMUNITY);
     c.set_device_epoch(3);
-    c.block();
     c.settle_payouts();
-    assert!(
-        u(&c.pools().devices) >= bucket,
-        "nothing paid, nothing lost"
-    );
-    assert_eq!(c.pending(&b), u(&c.totals().paid_devices) - first);
+    assert_eq!(u(&c.totals().devices_to_community), empty);
+    assert!(c.module_balance(COMMUNITY) >= community + empty);
+}
+
+#[test]
+fn a_payout_keeps_the_scoring_it_started_with() {
+    let params = Params {
+        max_payouts_per_block: 2,
+        hex_density_target: 0,
+        heartbeat_weight: 1,
+        beacon_weight: 1,
+        witness_weight: 0,
+        ..test_params()
+    };
+    let mut c = Chain::new(3, params.clone());
+    let (a, b) = (c.address(1), c.address(2));
+    c.next_epoch();
+    c.advance(3);
+    c.work(0, "dev-a", &a, 1, 0, 0, 0);
+    c.work(0, "dev-b", &b, 0, 1, 0, 0);
+    let pot = c.pot(0);
+    c.set_device_epoch(1);
+    c.block();
+    // Governance now weighs beacons 9 times more, mid-payout: this payout is unaffected.
+    let changed = Params {
+        beacon_weight: 9,
+        ..params
+    };
+    c.ok(0, vec![update(&c, 0, &changed)]);
+    c.settle_payouts();
+    assert_eq!(c.pending(&a), pot / 2);
+    assert_eq!(c.pending(&b), pot / 2);
 }
 
 #[test]
@@ -413,4 +500,60 @@ fn export_and_import_reproduce_the_state_and_corrupt_genesis_is_refused() {
     let mut g = exported.clone();
     g["rewards"]["credits"][0]["address"] = "depin1nope".into();
     refuse(g, "credits");
+}
+
+/// A provider payout spread over blocks holds back the capped shares in the bucket until it
+/// ends: every block keeps the invariants, and a chain exported mid-payout restarts and
+/// finishes it exactly as the original does.
+#[test]
+fn a_capped_provider_payout_over_blocks_survives_an_export() {
+    let params = Params {
+        max_payouts_per_block: 2,
+        max_reward_per_take_bps: 10_000,
+        ..test_params()
+    };
+    let mut c = Chain::new(5, params);
+    c.next_epoch();
+    let providers: Vec<String> = (1..5).map(|i| c.address(i)).collect();
+    for p in &providers {
+        c.usage(0, p, 1_000, 100, 0);
+    }
+    c.set_market_epoch(1);
+    // Starting (1) and weighing 4 records (2 a block), then paying: mid-payout after 4 blocks.
+    c.advance(4);
+    let state = c.rewards_state();
+    assert!(
+        state["provider_payout"].get("current").is_some(),
+        "still paying: {}",
+        state["provider_payout"]
+    );
+    let exported = c.export();
+    let sources = Sources::default();
+    {
+        let mut s = sources.0.lock().unwrap();
+        for p in &providers {
+            s.usage.insert(
+                (0, p.clone()),
+                depin_rewards::ProviderUsage {
+                    provider: p.clone(),
+                    denom: DENOM.into(),
+                    paid: Uint128::new(1_000),
+                    take: Uint128::new(100),
+                    self_paid: Uint128::zero(),
+                },
+            );
+        }
+        s.market_epoch = 1;
+    }
+    let mut c2 = Chain::with_state(test_keys(5), &exported, sources, c.height() + 1);
+    c.block();
+    c.settle_payouts();
+    c2.settle_payouts();
+    assert_eq!(c2.rewards_state(), c.rewards_state());
+    for p in &providers {
+        assert_eq!(c.pending(p), 100, "capped at its take");
+        assert_eq!(c2.pending(p), 100);
+    }
+    let t = c.totals();
+    assert!(u(&t.provider_excess) > 0);
 }

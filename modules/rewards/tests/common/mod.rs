@@ -431,6 +431,17 @@ impl Chain {
         (a(r.supply), a(r.minted), a(r.burned))
     }
 
+    /// What vested into device epoch `epoch`'s pot (0 once its payout started).
+    pub fn pot(&self, epoch: u64) -> u128 {
+        let state = self.rewards_state();
+        state["device_pots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["epoch"].as_str() == Some(epoch.to_string().as_str()))
+            .map_or(0, |p| p["amount"].as_str().unwrap().parse().unwrap())
+    }
+
     pub fn pools(&self) -> pb::QueryPoolsResponse {
         self.query(&format!("{Q}Pools"), pb::QueryPoolsRequest {})
     }
@@ -501,6 +512,7 @@ impl Chain {
             (epoch, provider.to_string()),
             ProviderUsage {
                 provider: provider.into(),
+                denom: DENOM.into(),
                 paid: Uint128::new(paid),
                 take: Uint128::new(take),
                 self_paid: Uint128::new(self_paid),
