@@ -61,8 +61,11 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
     // Device fees are paid in data credits when the payer holds enough, in tokens otherwise.
     let fees = CreditsFirst::new(bank.clone());
     let device = DeviceKeeper::new(codec.clone(), fees.clone());
-    let market = MarketKeeper::new(codec.clone(), bank.clone(), device.clone());
     let distribution = DistributionKeeper::new(codec.clone(), staking.clone(), bank.clone());
+    // The market's take, when governance sends it to the community pool, lands in
+    // distribution's books.
+    let market = MarketKeeper::new(codec.clone(), bank.clone(), device.clone())
+        .with_community_pool(distribution.clone());
     let rewards = RewardsKeeper::new(
         codec,
         bank.clone(),

@@ -127,6 +127,24 @@ pub struct MarketKeeper {
     codec: AddressCodec,
     bank: Arc<dyn MarketBank>,
     devices: Arc<dyn MarketDevices>,
+    community: Option<Arc<dyn MarketCommunityPool>>,
+}
+
+/// The chain's community pool, when it has one that keeps books (the distribution module's):
+/// the take sent to the community pool goes through it.
+pub trait MarketCommunityPool: Send + Sync + 'static {
+    /// Moves `amount` from module account `from_module` into the community pool.
+    fn fund(&self, ctx: &mut Ctx<'_, '_>, from_module: &str, amount: &[Coin]) -> AppResult<()>;
+}
+
+impl MarketCommunityPool for depin_distribution::DistributionKeeper {
+    fn fund(&self, ctx: &mut Ctx<'_, '_>, from_module: &str, amount: &[Coin]) -> AppResult<()> {
+        self.fund_community_pool(
+            ctx,
+            &depin_distribution::FundSource::Module(from_module.to_string()),
+            amount,
+        )
+    }
 }
 
 fn corrupt(msg: impl Into<String>) -> MarketError {
@@ -139,7 +157,15 @@ impl MarketKeeper {
             codec,
             bank: Arc::new(bank),
             devices: Arc::new(devices),
+            community: None,
         }
+    }
+
+    /// Sends the take destined to the community pool into `pool` (instead of the module
+    /// account named by `community_pool_account`).
+    pub fn with_community_pool(mut self, pool: impl MarketCommunityPool) -> Self {
+        self.community = Some(Arc::new(pool));
+        self
     }
 
     pub fn codec(&self) -> &AddressCodec {
@@ -311,13 +337,17 @@ impl MarketKeeper {
             .send_from_module(ctx, MARKET_MODULE_ACCOUNT, &to, &coins_of(amount, denom))
     }
 
-    /// Burns the take, or sends it to the community pool module account named in params.
+    /// Burns the take, or sends it to the community pool: the chain's, when one is wired, else
+    /// the module account named in params.
     fn dispose_take(&self, ctx: &mut Ctx<'_, '_>, params: &Params, take: Uint128) -> AppResult<()> {
         if take.is_zero() {
             return Ok(());
         }
         let amount = coins_of(take, &params.denom);
         if params.take_destination == TakeDestination::CommunityPool as i32 {
+            if let Some(pool) = &self.community {
+                return pool.fund(ctx, MARKET_MODULE_ACCOUNT, &amount);
+            }
             let pool = depin_app::address::module_address(&params.community_pool_account);
             self.bank
                 .send_from_module(ctx, MARKET_MODULE_ACCOUNT, &pool, &amount)

@@ -257,6 +257,17 @@ impl Params {
                     )
                     .into());
                 }
+                // Accounts whose balance another module keeps books on: a plain transfer into
+                // them would break those books. (A chain with a community pool module wires it
+                // with MarketKeeper::with_community_pool instead.)
+                if ["distribution", "rewards", "bonded_tokens_pool", "not_bonded_tokens_pool"]
+                    .contains(&name.as_str())
+                {
+                    return Err(invalid(format!(
+                        "community_pool_account {name:?} is another module's booked account: a transfer into it would not be recorded"
+                    ))
+                    .into());
+                }
             }
             _ => return Err(invalid(
                 "take_destination must be TAKE_DESTINATION_BURN or TAKE_DESTINATION_COMMUNITY_POOL",
@@ -429,6 +440,9 @@ mod tests {
             "ünïcode",
             &"a".repeat(65),
             "market",
+            "distribution",
+            "rewards",
+            "bonded_tokens_pool",
         ] {
             let e = pool(bad).validate().unwrap_err();
             assert_eq!(
