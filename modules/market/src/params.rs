@@ -260,8 +260,13 @@ impl Params {
                 // Accounts whose balance another module keeps books on: a plain transfer into
                 // them would break those books. (A chain with a community pool module wires it
                 // with MarketKeeper::with_community_pool instead.)
-                if ["distribution", "rewards", "bonded_tokens_pool", "not_bonded_tokens_pool"]
-                    .contains(&name.as_str())
+                if [
+                    "distribution",
+                    "rewards",
+                    "bonded_tokens_pool",
+                    "not_bonded_tokens_pool",
+                ]
+                .contains(&name.as_str())
                 {
                     return Err(invalid(format!(
                         "community_pool_account {name:?} is another module's booked account: a transfer into it would not be recorded"

@@ -221,8 +221,13 @@ mod tests {
         // 50 of 990 = 0.050505…: rounded up, never below what was burned.
         let x = f(50, 990);
         assert!(dec::mul_floor(Uint128::new(990), x) >= Uint128::new(49));
-        assert!(x * Decimal256::from_ratio(990u128, 1u128) >= Decimal256::from_ratio(50u128, 1u128));
-        assert_eq!(x, Decimal256::from_ratio(50u128, 990u128) + Decimal256::new(1u128.into()));
+        assert!(
+            x * Decimal256::from_ratio(990u128, 1u128) >= Decimal256::from_ratio(50u128, 1u128)
+        );
+        assert_eq!(
+            x,
+            Decimal256::from_ratio(50u128, 990u128) + Decimal256::new(1u128.into())
+        );
         assert_eq!(f(5, 5), Decimal256::one());
         assert_eq!(f(6, 5), Decimal256::one());
         assert_eq!(f(1, 0), Decimal256::one());
