@@ -954,6 +954,7 @@ fn payout() -> rewards::Payout {
         paid: "120".into(),
         records: 12,
         excess: "3".into(),
+        unlocated: 4,
     }
 }
 
@@ -1679,6 +1680,7 @@ fn rewards_types_match_their_descriptors() {
             paid_devices: "400".into(),
             paid_providers: "200".into(),
             provider_excess: "4".into(),
+            devices_to_community: "8".into(),
             claimed: "350".into(),
             burned_for_credits: "90".into(),
             credits_minted: "9000".into(),
