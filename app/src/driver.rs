@@ -162,6 +162,78 @@ impl InProcess {
     }
 }
 
+/// Reading the latest committed state as tests and simulations do: typed queries, every
+/// module's invariants, the genesis export, and a context for calling keepers directly.
+impl InProcess {
+    /// Query `path` with `request`, decoded as `R`; the error log when the query fails.
+    pub fn query_as<R: prost::Message + Default>(
+        &self,
+        path: &str,
+        request: &impl prost::Message,
+    ) -> Result<R, String> {
+        let resp = self.query(path, request.encode_to_vec());
+        if resp.code != 0 {
+            return Err(format!(
+                "{path}: {} ({} {})",
+                resp.log, resp.codespace, resp.code
+            ));
+        }
+        R::decode(resp.value.as_ref()).map_err(|e| format!("{path}: {e}"))
+    }
+
+    fn latest(&self) -> (crate::store::WorkingSet, crate::context::Env) {
+        let store = self.node.store();
+        let view = store
+            .latest_view()
+            .unwrap_or_else(|e| panic!("reading the latest state: {e}"));
+        let env =
+            crate::context::Env::new(&self.chain_id, self.height, crate::context::ExecMode::Query);
+        (crate::store::WorkingSet::new(view), env)
+    }
+
+    /// Every module's broken invariants over the latest committed state (empty: all hold).
+    pub fn broken_invariants(&self) -> Vec<String> {
+        let (mut ws, env) = self.latest();
+        self.node.app().check_invariants(&mut ws, &env)
+    }
+
+    /// The latest committed state as a genesis `app_state`.
+    pub fn export(&self) -> serde_json::Value {
+        let (mut ws, env) = self.latest();
+        self.node
+            .app()
+            .export_genesis(&mut ws, &env)
+            .unwrap_or_else(|e| panic!("export: {e}"))
+    }
+
+    /// Runs `f` with a context over the latest committed state at the next block's height
+    /// (writes are thrown away): for calling a keeper as another module would.
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut crate::context::Ctx<'_, '_>) -> R) -> R {
+        let (mut ws, mut env) = self.latest();
+        env.height = self.height + 1;
+        let mut branch =
+            crate::store::Branch::new(&mut ws, Arc::new(crate::store::GasMeter::infinite()));
+        let mut ctx = crate::context::Ctx::new(&mut branch, &env);
+        f(&mut ctx)
+    }
+}
+
+/// The events of a finalized block, begin/end block's and then each transaction's, in order.
+pub fn block_events(resp: &ResponseFinalizeBlock) -> Vec<crate::context::Event> {
+    resp.events
+        .iter()
+        .chain(resp.tx_results.iter().flat_map(|r| r.events.iter()))
+        .map(|e| crate::context::Event {
+            kind: e.r#type.clone(),
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
 /// A stand-in block hash: distinct per height, the same on every run.
 fn sha2_of_height(height: u64) -> [u8; 32] {
     use sha2::{Digest, Sha256};

@@ -364,19 +364,7 @@ impl Chain {
             Some(self.votes())
         };
         let resp = self.driver.block_with(txs, votes, misbehavior);
-        self.events = resp
-            .events
-            .iter()
-            .chain(resp.tx_results.iter().flat_map(|r| r.events.iter()))
-            .map(|e| Event {
-                kind: e.r#type.clone(),
-                attributes: e
-                    .attributes
-                    .iter()
-                    .map(|a| (a.key.clone(), a.value.clone()))
-                    .collect(),
-            })
-            .collect();
+        self.events = depin_app::driver::block_events(&resp);
         self.assert_invariants();
         resp
     }
@@ -437,9 +425,9 @@ impl Chain {
     }
 
     pub fn query<R: Message + Default>(&self, path: &str, request: impl Message) -> R {
-        let resp = self.driver.query(path, request.encode_to_vec());
-        assert_eq!(resp.code, 0, "{path}: {}", resp.log);
-        R::decode(resp.value.as_ref()).unwrap()
+        self.driver
+            .query_as(path, &request)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn query_err(&self, path: &str, request: impl Message) -> (String, u32) {

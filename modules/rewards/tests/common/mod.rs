@@ -15,12 +15,11 @@ use cosmrs::Any;
 use cosmwasm_std::Uint128;
 use depin_app::address::{module_address, AddressCodec};
 use depin_app::app::{App, AppBuilder, AppConfig};
-use depin_app::context::{Ctx, Env, Event, ExecMode};
+use depin_app::context::{Ctx, Event};
 use depin_app::driver::InProcess;
 use depin_app::error::AppResult;
 use depin_app::module::{ModuleAccountSpec, BURNER, MINTER};
 use depin_app::node::NodeConfig;
-use depin_app::store::WorkingSet;
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
 use depin_proto::depin::rewards::v1 as pb;
@@ -295,19 +294,7 @@ impl Chain {
     /// One block with `txs`; the invariants are checked after it.
     pub fn finalize(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
         let resp = self.driver.block(txs);
-        self.events = resp
-            .events
-            .iter()
-            .chain(resp.tx_results.iter().flat_map(|r| r.events.iter()))
-            .map(|e| Event {
-                kind: e.r#type.clone(),
-                attributes: e
-                    .attributes
-                    .iter()
-                    .map(|a| (a.key.clone(), a.value.clone()))
-                    .collect(),
-            })
-            .collect();
+        self.events = depin_app::driver::block_events(&resp);
         self.assert_invariants();
         resp
     }
@@ -369,9 +356,9 @@ impl Chain {
     }
 
     pub fn query<R: Message + Default>(&self, path: &str, request: impl Message) -> R {
-        let resp = self.driver.query(path, request.encode_to_vec());
-        assert_eq!(resp.code, 0, "{path}: {}", resp.log);
-        R::decode(resp.value.as_ref()).unwrap()
+        self.driver
+            .query_as(path, &request)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn events_of(&self, kind: &str) -> Vec<Event> {
@@ -383,34 +370,18 @@ impl Chain {
     }
 
     pub fn assert_invariants(&self) {
-        let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, self.height(), ExecMode::Query);
-        let broken = self
-            .app
-            .check_invariants(&mut WorkingSet::new(store.latest_view().unwrap()), &env);
+        let broken = self.driver.broken_invariants();
         assert!(broken.is_empty(), "broken invariants: {broken:?}");
     }
 
     pub fn export(&self) -> serde_json::Value {
-        let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, self.height(), ExecMode::Query);
-        self.app
-            .export_genesis(&mut WorkingSet::new(store.latest_view().unwrap()), &env)
-            .unwrap()
+        self.driver.export()
     }
 
     /// Runs `f` with a context over the latest committed state at the next block's height
     /// (writes are thrown away): for calling the keeper as another module would.
-    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut Ctx<'_, '_>) -> R) -> R {
-        let store = self.driver.node().store();
-        let env = Env::new(CHAIN_ID, self.height() + 1, ExecMode::Query);
-        let mut ws = WorkingSet::new(store.latest_view().unwrap());
-        let mut branch = depin_app::store::Branch::new(
-            &mut ws,
-            Arc::new(depin_app::store::GasMeter::infinite()),
-        );
-        let mut ctx = Ctx::new(&mut branch, &env);
-        f(&mut ctx)
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut depin_app::context::Ctx<'_, '_>) -> R) -> R {
+        self.driver.with_ctx(f)
     }
 
     pub fn rewards_state(&self) -> serde_json::Value {

@@ -367,9 +367,9 @@ impl Chain {
     }
 
     pub fn query<R: Message + Default>(&self, path: &str, request: impl Message) -> R {
-        let resp = self.driver.query(path, request.encode_to_vec());
-        assert_eq!(resp.code, 0, "{path}: {}", resp.log);
-        R::decode(resp.value.as_ref()).unwrap()
+        self.driver
+            .query_as(path, &request)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The (codespace, code) of a failing query.
