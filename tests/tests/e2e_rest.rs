@@ -162,8 +162,15 @@ fn not_found_blocks_and_node_info() {
     let (status, body) = net.rest_get("/cosmos/bank/v1beta1/balances/nope");
     assert_eq!((status, body["code"].clone()), (400, json!(3)), "{body}");
 
-    // A route no module serves (simapp has no distribution module).
+    // The distribution module's routes are served (with 18-place decimals)...
     let (status, body) = net.rest_get("/cosmos/distribution/v1beta1/params");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["params"]["community_tax"], "0.020000000000000000",
+        "{body}"
+    );
+    // ... a path no module serves (simapp has no governance module yet) is Not Implemented.
+    let (status, body) = net.rest_get("/cosmos/gov/v1/params/voting");
     assert_eq!(status, 501, "{body}");
     assert_eq!(
         body,
