@@ -13,10 +13,30 @@ use prost::Message;
 
 use crate::error::MarketError;
 use crate::state::{bids, deals, leases, orders, AUDITED, AUDITORS, PREFIX, PROVIDERS, USAGE};
-use crate::types::{
-    deal_escrow_id, deal_state_name, order_of_escrow, Attribute, Bid, Lease, StorageDeal,
-};
+use crate::types::{deal_escrow_id, deal_state_name, order_of_escrow, Attribute};
 use crate::MarketModule;
+
+/// The rows a list query reads, from the page's start in key order: those of the first source
+/// whose filter is set (an index prefix, the most selective first), else the whole map.
+macro_rules! rows_from {
+    ($store:expr, $page:expr; $($set:expr => $source:expr,)* else $all:expr) => {{
+        let rows: Box<dyn Iterator<Item = AppResult<(Vec<u8>, _)>>> = $(
+            if $set {
+                Box::new(
+                    $source
+                        .range_raw($store, page_start($page), None, SortOrder::Ascending)
+                        .map(|r| r.map_err(AppError::from)),
+                )
+            } else
+        )* {
+            Box::new(
+                $all.range_raw($store, page_start($page), None, SortOrder::Ascending)
+                    .map(|r| r.map_err(AppError::from)),
+            )
+        };
+        rows
+    }};
+}
 
 pub const SERVICE: &str = "depin.market.v1.Query";
 
@@ -197,30 +217,10 @@ impl MarketModule {
         let store = ctx.storage(PREFIX);
         let map = orders();
         let state = req.state;
-        let to_item = |r: StdResult<(Vec<u8>, crate::types::Order)>| r.map_err(AppError::from);
-        let items: Box<dyn Iterator<Item = AppResult<(Vec<u8>, crate::types::Order)>>> =
-            if !req.tenant.is_empty() {
-                Box::new(
-                    map.idx
-                        .tenant
-                        .prefix(req.tenant.clone())
-                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            } else if state != 0 {
-                Box::new(
-                    map.idx
-                        .state
-                        .prefix(state)
-                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            } else {
-                Box::new(
-                    map.range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            };
+        let items = rows_from!(&store, page;
+            !req.tenant.is_empty() => map.idx.tenant.prefix(req.tenant.clone()),
+            state != 0 => map.idx.state.prefix(state),
+            else map);
         let items = items
             .filter(|r| {
                 r.as_ref()
@@ -238,35 +238,11 @@ impl MarketModule {
         let page = req.pagination.as_ref();
         let store = ctx.storage(PREFIX);
         let map = bids();
-        let to_item = |r: StdResult<(Vec<u8>, Bid)>| r.map_err(AppError::from);
-        let items: Box<dyn Iterator<Item = AppResult<(Vec<u8>, Bid)>>> = if req.order_id != 0 {
-            Box::new(
-                map.prefix(req.order_id)
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else if !req.provider.is_empty() {
-            Box::new(
-                map.idx
-                    .provider
-                    .prefix(req.provider.clone())
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else if req.state != 0 {
-            Box::new(
-                map.idx
-                    .state
-                    .prefix(req.state)
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else {
-            Box::new(
-                map.range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        };
+        let items = rows_from!(&store, page;
+            req.order_id != 0 => map.prefix(req.order_id),
+            !req.provider.is_empty() => map.idx.provider.prefix(req.provider.clone()),
+            req.state != 0 => map.idx.state.prefix(req.state),
+            else map);
         let items = items
             .filter(|r| {
                 r.as_ref().map_or(true, |(_, b)| {
@@ -306,38 +282,11 @@ impl MarketModule {
         let page = req.pagination.as_ref();
         let store = ctx.storage(PREFIX);
         let map = leases();
-        let to_item = |r: StdResult<(Vec<u8>, Lease)>| r.map_err(AppError::from);
-        let items: Box<dyn Iterator<Item = AppResult<(Vec<u8>, Lease)>>> = if !req.tenant.is_empty()
-        {
-            Box::new(
-                map.idx
-                    .tenant
-                    .prefix(req.tenant.clone())
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else if !req.provider.is_empty() {
-            Box::new(
-                map.idx
-                    .provider
-                    .prefix(req.provider.clone())
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else if req.state != 0 {
-            Box::new(
-                map.idx
-                    .state
-                    .prefix(req.state)
-                    .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        } else {
-            Box::new(
-                map.range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                    .map(to_item),
-            )
-        };
+        let items = rows_from!(&store, page;
+            !req.tenant.is_empty() => map.idx.tenant.prefix(req.tenant.clone()),
+            !req.provider.is_empty() => map.idx.provider.prefix(req.provider.clone()),
+            req.state != 0 => map.idx.state.prefix(req.state),
+            else map);
         let items = items
             .filter(|r| {
                 r.as_ref().map_or(true, |(_, l)| {
@@ -417,38 +366,11 @@ impl MarketModule {
         let page = req.pagination.as_ref();
         let store = ctx.storage(PREFIX);
         let map = deals();
-        let to_item = |r: StdResult<(Vec<u8>, StorageDeal)>| r.map_err(AppError::from);
-        let items: Box<dyn Iterator<Item = AppResult<(Vec<u8>, StorageDeal)>>> =
-            if !req.client.is_empty() {
-                Box::new(
-                    map.idx
-                        .client
-                        .prefix(req.client.clone())
-                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            } else if !req.provider.is_empty() {
-                Box::new(
-                    map.idx
-                        .provider
-                        .prefix(req.provider.clone())
-                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            } else if req.state != 0 {
-                Box::new(
-                    map.idx
-                        .state
-                        .prefix(req.state)
-                        .range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            } else {
-                Box::new(
-                    map.range_raw(&store, page_start(page), None, SortOrder::Ascending)
-                        .map(to_item),
-                )
-            };
+        let items = rows_from!(&store, page;
+            !req.client.is_empty() => map.idx.client.prefix(req.client.clone()),
+            !req.provider.is_empty() => map.idx.provider.prefix(req.provider.clone()),
+            req.state != 0 => map.idx.state.prefix(req.state),
+            else map);
         let items = items
             .filter(|r| {
                 r.as_ref().map_or(true, |(_, d)| {
