@@ -10,7 +10,7 @@ use prost::Message;
 use tendermint_proto::v0_38::abci::ValidatorUpdate;
 
 use crate::address::AddressCodec;
-use crate::context::{Ctx, Env, Event, ExecMode};
+use crate::context::{Ctx, Env, Event, ExecMode, MsgRouter};
 use crate::error::{sdk, AppError, AppResult};
 use crate::module::{AnteHandler, Module, SigCheck, TxContext};
 use crate::store::{Branch, GasConfig, GasMeter, KvRead, KvWrite, WorkingSet};
@@ -352,7 +352,7 @@ impl App {
 
     pub fn begin_block(&self, ws: &mut WorkingSet, env: &Env) -> AppResult<Vec<Event>> {
         let mut branch = Branch::new(ws, Arc::new(GasMeter::infinite()));
-        let mut ctx = Ctx::new(&mut branch, env);
+        let mut ctx = Ctx::new(&mut branch, env).with_router(self);
         for m in &self.modules {
             m.begin_block(&mut ctx)
                 .map_err(|e| e.context(format!("begin block of {}", m.name())))?;
@@ -368,7 +368,7 @@ impl App {
         env: &Env,
     ) -> AppResult<(Vec<Event>, Vec<ValidatorUpdate>)> {
         let mut branch = Branch::new(ws, Arc::new(GasMeter::infinite()));
-        let mut ctx = Ctx::new(&mut branch, env);
+        let mut ctx = Ctx::new(&mut branch, env).with_router(self);
         let mut updates = Vec::new();
         for m in &self.modules {
             updates.extend(
@@ -554,7 +554,7 @@ impl App {
 
         let sender = self.codec.encode(&signers[0]);
         let mut branch = Branch::new(state, gas.clone());
-        let mut ctx = Ctx::new(&mut branch, env);
+        let mut ctx = Ctx::new(&mut branch, env).with_router(self);
         let mut responses = Vec::with_capacity(tx.body.messages.len());
         let mut result = Ok(());
         for (i, msg) in tx.body.messages.iter().enumerate() {
@@ -608,5 +608,19 @@ impl App {
             gas_used: gas.consumed(),
             events,
         }
+    }
+}
+
+/// Governance (and any module acting for an authority) runs messages through the same routes
+/// as transactions.
+impl MsgRouter for App {
+    fn validate_msg(&self, msg: &Any) -> AppResult<Vec<Vec<u8>>> {
+        self.route(msg)?.validate_msg(msg)
+    }
+
+    fn dispatch(&self, ctx: &mut Ctx<'_, '_>, msg: &Any) -> AppResult<Vec<u8>> {
+        let module = self.route(msg)?;
+        module.validate_msg(msg)?;
+        module.handle_msg(ctx, msg)
     }
 }

@@ -162,7 +162,21 @@ impl Event {
 pub struct Ctx<'a, 'p> {
     pub store: &'a mut Branch<'p>,
     pub env: &'a Env,
+    router: Option<&'a dyn MsgRouter>,
     events: Vec<Event>,
+}
+
+/// Runs other modules' messages: what a module that executes messages on behalf of an
+/// authority (governance) needs. The application is the router; a [`Ctx`] carries it in
+/// block hooks and message handlers.
+pub trait MsgRouter: Send + Sync {
+    /// The stateless checks of `msg` and its signers' raw addresses, as in a transaction;
+    /// an unknown type URL is `sdk` code 6.
+    fn validate_msg(&self, msg: &cosmrs::Any) -> AppResult<Vec<Vec<u8>>>;
+
+    /// Validates and executes `msg` on `ctx`; returns the encoded `Msg...Response`. The
+    /// caller decides atomicity (run it inside [`Ctx::atomic`] to discard a failure's writes).
+    fn dispatch(&self, ctx: &mut Ctx<'_, '_>, msg: &cosmrs::Any) -> AppResult<Vec<u8>>;
 }
 
 impl<'a, 'p> Ctx<'a, 'p> {
@@ -170,8 +184,26 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ctx {
             store,
             env,
+            router: None,
             events: Vec::new(),
         }
+    }
+
+    /// This context with `router` to execute messages through.
+    pub fn with_router(mut self, router: &'a dyn MsgRouter) -> Self {
+        self.router = Some(router);
+        self
+    }
+
+    /// The message router, where the application provided one (block hooks and message
+    /// handlers; not queries or genesis).
+    pub fn router(&self) -> AppResult<&'a dyn MsgRouter> {
+        self.router.ok_or_else(|| {
+            AppError::sdk(
+                crate::error::sdk::INTERNAL,
+                "no message router in this context (messages run only in blocks)",
+            )
+        })
     }
 
     /// The module's state under `prefix`, as a `cosmwasm_std::Storage` for cw-storage-plus.
@@ -204,9 +236,14 @@ impl<'a, 'p> Ctx<'a, 'p> {
 
     /// Runs `f` on a nested branch: its writes and events land here only if it succeeds.
     pub fn atomic<T>(&mut self, f: impl FnOnce(&mut Ctx<'_, '_>) -> AppResult<T>) -> AppResult<T> {
-        let env = self.env;
+        let (env, router) = (self.env, self.router);
         let mut branch = self.store.branch();
-        let mut sub = Ctx::new(&mut branch, env);
+        let mut sub = Ctx {
+            store: &mut branch,
+            env,
+            router,
+            events: Vec::new(),
+        };
         let out = f(&mut sub)?;
         let events = sub.events;
         branch.commit().map_err(AppError::from)?;

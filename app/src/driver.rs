@@ -127,24 +127,47 @@ impl InProcess {
         last_commit: Option<CommitInfo>,
         misbehavior: Vec<Misbehavior>,
     ) -> ResponseFinalizeBlock {
-        self.height += 1;
-        self.time += BLOCK_SECONDS;
-        let hash = sha2_of_height(self.height);
-        let resp = self.node.finalize_block(RequestFinalizeBlock {
+        match self.try_block_with(txs, last_commit, misbehavior) {
+            Ok(resp) => resp,
+            Err(e) => panic!("block {} halted: {e}", self.height + 1),
+        }
+    }
+
+    /// [`InProcess::block`] that returns a halt ([`crate::error::AppError::halt`]) instead of
+    /// panicking: the block is then neither committed nor counted, as a node that stops.
+    pub fn try_block(
+        &mut self,
+        txs: Vec<Vec<u8>>,
+    ) -> Result<ResponseFinalizeBlock, crate::error::AppError> {
+        self.try_block_with(txs, None, Vec::new())
+    }
+
+    fn try_block_with(
+        &mut self,
+        txs: Vec<Vec<u8>>,
+        last_commit: Option<CommitInfo>,
+        misbehavior: Vec<Misbehavior>,
+    ) -> Result<ResponseFinalizeBlock, crate::error::AppError> {
+        let height = self.height + 1;
+        let time = self.time + BLOCK_SECONDS;
+        let hash = sha2_of_height(height);
+        let resp = self.node.try_finalize_block(RequestFinalizeBlock {
             txs: txs.into_iter().map(Bytes::from).collect(),
             decided_last_commit: last_commit,
             misbehavior,
             hash: Bytes::copy_from_slice(&hash),
-            height: self.height as i64,
+            height: height as i64,
             time: Some(Timestamp {
-                seconds: self.time,
+                seconds: time,
                 nanos: 0,
             }),
             next_validators_hash: Bytes::new(),
             proposer_address: Bytes::new(),
-        });
+        })?;
         self.node.commit();
-        resp
+        self.height = height;
+        self.time = time;
+        Ok(resp)
     }
 
     /// Runs `txs` in one block and returns each transaction's result.

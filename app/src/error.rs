@@ -35,6 +35,9 @@ pub mod sdk {
     pub const INVALID_GAS_LIMIT: u32 = 41;
 }
 
+/// The codespace of [`AppError::halt`].
+pub const HALT_CODESPACE: &str = "halt";
+
 /// A module error with a stable code. Every module's `thiserror` enum implements this; the
 /// framework turns it into [`AppError`] at the boundary.
 pub trait CodedError: std::fmt::Display {
@@ -61,6 +64,16 @@ impl AppError {
 
     pub fn sdk(code: u32, message: impl Into<String>) -> Self {
         Self::new(sdk::CODESPACE, code, message)
+    }
+
+    /// A deliberate stop of the chain (an upgrade the binary does not know is due): block
+    /// hooks return it, and the node stops without committing the block, printing `message`.
+    pub fn halt(message: impl Into<String>) -> Self {
+        Self::new(HALT_CODESPACE, 1, message)
+    }
+
+    pub fn is_halt(&self) -> bool {
+        self.codespace == HALT_CODESPACE
     }
 
     /// Adds context in front of the message; the code stays.

@@ -18,7 +18,7 @@ use crate::app::{
     MAX_BLOCK_GAS_KEY,
 };
 use crate::context::{Env, ExecMode, GasPrice, SigCache};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::module::SigCheck;
 use crate::query::QueryService;
 use crate::store::{
@@ -84,6 +84,18 @@ fn fatal(what: &str, err: impl std::fmt::Display) -> ! {
     // safe answer (CometBFT replays the block after a restart).
     eprintln!("depin-app: fatal: {what}: {err}");
     std::process::exit(70)
+}
+
+/// The exit status of a node that stopped for [`AppError::halt`] (an upgrade is due).
+pub const HALT_EXIT_CODE: i32 = 3;
+
+/// A halt goes back to the caller; anything else is fatal.
+fn halt_or_fatal<T>(what: &str, err: AppError) -> Result<T, AppError> {
+    if err.is_halt() {
+        Err(err)
+    } else {
+        fatal(what, err)
+    }
 }
 
 impl Node {
@@ -396,6 +408,26 @@ impl Node {
         &mut self,
         req: abci::RequestFinalizeBlock,
     ) -> abci::ResponseFinalizeBlock {
+        let height = req.height;
+        match self.try_finalize_block(req) {
+            Ok(resp) => resp,
+            Err(halt) => {
+                // Nothing of this block is committed: a binary that can go on (one that knows
+                // the upgrade) replays it after a restart. CometBFT stops when its connection
+                // to the application closes.
+                eprintln!("depin-app: halt at height {height}: {}", halt.message);
+                std::process::exit(HALT_EXIT_CODE)
+            }
+        }
+    }
+
+    /// FinalizeBlock, or `Err` with the reason when a block hook halts the chain
+    /// ([`AppError::halt`]); the block's changes are then dropped. Any other failure of a
+    /// block hook stops the process, as in [`Node::finalize_block`].
+    pub fn try_finalize_block(
+        &mut self,
+        req: abci::RequestFinalizeBlock,
+    ) -> Result<abci::ResponseFinalizeBlock, AppError> {
         let height = u64::try_from(req.height).unwrap_or(0);
         let mut env = self.env(height, ExecMode::Block);
         env.min_gas_prices.clear();
@@ -422,7 +454,7 @@ impl Node {
         let mut events: Vec<abci::Event> = self
             .app
             .begin_block(&mut ws, &env)
-            .unwrap_or_else(|e| fatal("begin block", e))
+            .or_else(|e| halt_or_fatal("begin block", e))?
             .iter()
             .map(|e| e.to_abci())
             .collect();
@@ -453,7 +485,7 @@ impl Node {
         let (end_events, validator_updates) = self
             .app
             .end_block(&mut ws, &env)
-            .unwrap_or_else(|e| fatal("end block", e));
+            .or_else(|e| halt_or_fatal("end block", e))?;
         events.extend(end_events.iter().map(|e| e.to_abci()));
         let pending = self
             .store()
@@ -471,13 +503,13 @@ impl Node {
         }
         let app_hash = Bytes::copy_from_slice(&pending.root());
         self.pending = Some(pending);
-        abci::ResponseFinalizeBlock {
+        Ok(abci::ResponseFinalizeBlock {
             events,
             tx_results,
             validator_updates,
             consensus_param_updates: None,
             app_hash,
-        }
+        })
     }
 
     pub fn commit(&mut self) -> abci::ResponseCommit {

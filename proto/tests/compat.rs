@@ -31,10 +31,12 @@ use cosmos_sdk_proto::cosmos::crypto::ed25519;
 use cosmos_sdk_proto::cosmos::crypto::multisig::v1beta1::CompactBitArray;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as distribution;
+use cosmos_sdk_proto::cosmos::gov::v1 as gov;
 use cosmos_sdk_proto::cosmos::slashing::v1beta1 as slashing;
 use cosmos_sdk_proto::cosmos::staking::v1beta1 as staking;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx;
+use cosmos_sdk_proto::cosmos::upgrade::v1beta1 as upgrade;
 use depin_proto::depin::rewards::v1 as rewards;
 use prost::{Message, Name};
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, ReflectMessage, Value};
@@ -979,6 +981,211 @@ fn msg_update_rewards_params() -> rewards::MsgUpdateParams {
     }
 }
 
+fn period(seconds: i64) -> Duration {
+    Duration {
+        seconds: -seconds,
+        nanos: -7,
+    }
+}
+
+/// Gov v1 decimals travel as their text ("0.334000000000000000"), unlike a LegacyDec.
+fn gov_params() -> gov::Params {
+    gov::Params {
+        min_deposit: vec![coin()],
+        max_deposit_period: Some(period(172_800)),
+        voting_period: Some(period(172_800)),
+        quorum: "0.334000000000000000".into(),
+        threshold: "0.500000000000000000".into(),
+        veto_threshold: "0.334000000000000000".into(),
+        min_initial_deposit_ratio: "0.250000000000000000".into(),
+        proposal_cancel_ratio: "0.500000000000000000".into(),
+        proposal_cancel_dest: "depin1community".into(),
+        expedited_voting_period: Some(period(86_400)),
+        expedited_threshold: "0.667000000000000000".into(),
+        expedited_min_deposit: vec![coin()],
+        burn_vote_quorum: true,
+        burn_proposal_deposit_prevote: true,
+        burn_vote_veto: true,
+        min_deposit_ratio: "0.010000000000000000".into(),
+    }
+}
+
+fn deposit_params() -> gov::DepositParams {
+    gov::DepositParams {
+        min_deposit: vec![coin()],
+        max_deposit_period: Some(period(172_800)),
+    }
+}
+
+fn voting_params() -> gov::VotingParams {
+    gov::VotingParams {
+        voting_period: Some(period(172_800)),
+    }
+}
+
+fn tally_params() -> gov::TallyParams {
+    gov::TallyParams {
+        quorum: "0.334000000000000000".into(),
+        threshold: "0.500000000000000000".into(),
+        veto_threshold: "0.334000000000000000".into(),
+    }
+}
+
+/// Counts are integer text (cosmos.Int).
+fn tally_result() -> gov::TallyResult {
+    gov::TallyResult {
+        yes_count: "7000".into(),
+        abstain_count: "1000".into(),
+        no_count: "1500".into(),
+        no_with_veto_count: "500".into(),
+    }
+}
+
+fn weighted_options() -> Vec<gov::WeightedVoteOption> {
+    vec![
+        gov::WeightedVoteOption {
+            option: gov::VoteOption::Yes as i32,
+            weight: "0.700000000000000000".into(),
+        },
+        gov::WeightedVoteOption {
+            option: gov::VoteOption::NoWithVeto as i32,
+            weight: "0.300000000000000000".into(),
+        },
+    ]
+}
+
+fn gov_vote() -> gov::Vote {
+    gov::Vote {
+        proposal_id: 4,
+        voter: "depin1voter".into(),
+        options: weighted_options(),
+        metadata: "ipfs://vote".into(),
+    }
+}
+
+fn gov_deposit() -> gov::Deposit {
+    gov::Deposit {
+        proposal_id: 4,
+        depositor: "depin1depositor".into(),
+        amount: vec![coin()],
+    }
+}
+
+fn msg_update_gov_params() -> gov::MsgUpdateParams {
+    gov::MsgUpdateParams {
+        authority: "depin1gov".into(),
+        params: Some(gov_params()),
+    }
+}
+
+fn plan() -> upgrade::Plan {
+    upgrade::Plan {
+        name: "v2".into(),
+        time: Some(time()),
+        height: -1_000,
+        info: "https://example.org/depind-v2".into(),
+        // Upstream rejects a plan that sets it; here any declared type shows it is an Any.
+        upgraded_client_state: Some(any(&consensus_key())),
+    }
+}
+
+fn msg_software_upgrade() -> upgrade::MsgSoftwareUpgrade {
+    upgrade::MsgSoftwareUpgrade {
+        authority: "depin1gov".into(),
+        plan: Some(plan()),
+    }
+}
+
+fn msg_cancel_upgrade() -> upgrade::MsgCancelUpgrade {
+    upgrade::MsgCancelUpgrade {
+        authority: "depin1gov".into(),
+    }
+}
+
+/// What proposals execute: messages of several modules, gov's own and upgrade's included.
+fn proposal_messages() -> Vec<Any> {
+    vec![
+        any(&msg_send()),
+        any(&msg_community_pool_spend()),
+        any(&msg_update_gov_params()),
+        any(&msg_software_upgrade()),
+        any(&msg_cancel_upgrade()),
+    ]
+}
+
+fn proposal() -> gov::Proposal {
+    gov::Proposal {
+        id: 4,
+        messages: proposal_messages(),
+        status: gov::ProposalStatus::Failed as i32,
+        final_tally_result: Some(tally_result()),
+        submit_time: Some(time()),
+        deposit_end_time: Some(time()),
+        total_deposit: vec![coin(), coin()],
+        voting_start_time: Some(time()),
+        voting_end_time: Some(time()),
+        metadata: "ipfs://proposal".into(),
+        title: "Fund the devices".into(),
+        summary: "Pays the device program from the community pool".into(),
+        proposer: "depin1proposer".into(),
+        expedited: true,
+        failed_reason: "insufficient funds".into(),
+    }
+}
+
+fn msg_submit_proposal() -> gov::MsgSubmitProposal {
+    gov::MsgSubmitProposal {
+        messages: proposal_messages(),
+        initial_deposit: vec![coin()],
+        proposer: "depin1proposer".into(),
+        metadata: "ipfs://proposal".into(),
+        title: "Fund the devices".into(),
+        summary: "Pays the device program from the community pool".into(),
+        expedited: true,
+    }
+}
+
+fn msg_vote() -> gov::MsgVote {
+    gov::MsgVote {
+        proposal_id: 4,
+        voter: "depin1voter".into(),
+        option: gov::VoteOption::Abstain as i32,
+        metadata: "ipfs://vote".into(),
+    }
+}
+
+fn msg_vote_weighted() -> gov::MsgVoteWeighted {
+    gov::MsgVoteWeighted {
+        proposal_id: 4,
+        voter: "depin1voter".into(),
+        options: weighted_options(),
+        metadata: "ipfs://vote".into(),
+    }
+}
+
+fn msg_deposit() -> gov::MsgDeposit {
+    gov::MsgDeposit {
+        proposal_id: 4,
+        depositor: "depin1depositor".into(),
+        amount: vec![coin()],
+    }
+}
+
+fn msg_cancel_proposal() -> gov::MsgCancelProposal {
+    gov::MsgCancelProposal {
+        proposal_id: 4,
+        proposer: "depin1proposer".into(),
+    }
+}
+
+fn msg_cancel_proposal_response() -> gov::MsgCancelProposalResponse {
+    gov::MsgCancelProposalResponse {
+        proposal_id: 4,
+        canceled_time: Some(time()),
+        canceled_height: 120,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cases
 
@@ -1633,6 +1840,243 @@ fn distribution_decimals_are_annotated() {
     assert!(!amount.options().has_extension(&scalar));
 }
 
+#[test]
+fn gov_messages_match_the_cosmos_sdk() {
+    check(gov_params());
+    check(deposit_params());
+    check(voting_params());
+    check(tally_params());
+    check(tally_result());
+    check(gov_vote());
+    check(gov_deposit());
+    check(proposal());
+    check(gov::QueryConstitutionRequest {});
+    check(gov::QueryConstitutionResponse {
+        constitution: "Devices first.".into(),
+    });
+    check(gov::QueryProposalRequest { proposal_id: 4 });
+    check(gov::QueryProposalResponse {
+        proposal: Some(proposal()),
+    });
+    check(gov::QueryProposalsRequest {
+        proposal_status: gov::ProposalStatus::VotingPeriod as i32,
+        voter: "depin1voter".into(),
+        depositor: "depin1depositor".into(),
+        pagination: Some(page_request()),
+    });
+    check(gov::QueryProposalsResponse {
+        proposals: vec![proposal(), proposal()],
+        pagination: Some(page_response()),
+    });
+    check(gov::QueryVoteRequest {
+        proposal_id: 4,
+        voter: "depin1voter".into(),
+    });
+    check(gov::QueryVoteResponse {
+        vote: Some(gov_vote()),
+    });
+    check(gov::QueryVotesRequest {
+        proposal_id: 4,
+        pagination: Some(page_request()),
+    });
+    check(gov::QueryVotesResponse {
+        votes: vec![gov_vote(), gov_vote()],
+        pagination: Some(page_response()),
+    });
+    check(gov::QueryParamsRequest {
+        params_type: "tallying".into(),
+    });
+    check(gov::QueryParamsResponse {
+        voting_params: Some(voting_params()),
+        deposit_params: Some(deposit_params()),
+        tally_params: Some(tally_params()),
+        params: Some(gov_params()),
+    });
+    check(gov::QueryDepositRequest {
+        proposal_id: 4,
+        depositor: "depin1depositor".into(),
+    });
+    check(gov::QueryDepositResponse {
+        deposit: Some(gov_deposit()),
+    });
+    check(gov::QueryDepositsRequest {
+        proposal_id: 4,
+        pagination: Some(page_request()),
+    });
+    check(gov::QueryDepositsResponse {
+        deposits: vec![gov_deposit(), gov_deposit()],
+        pagination: Some(page_response()),
+    });
+    check(gov::QueryTallyResultRequest { proposal_id: 4 });
+    check(gov::QueryTallyResultResponse {
+        tally: Some(tally_result()),
+    });
+    check(msg_submit_proposal());
+    check(gov::MsgSubmitProposalResponse { proposal_id: 4 });
+    check(msg_vote());
+    check(gov::MsgVoteResponse {});
+    check(msg_vote_weighted());
+    check(gov::MsgVoteWeightedResponse {});
+    check(msg_deposit());
+    check(gov::MsgDepositResponse {});
+    check(msg_update_gov_params());
+    check(gov::MsgUpdateParamsResponse {});
+    check(msg_cancel_proposal());
+    check(msg_cancel_proposal_response());
+    check(gov::GenesisState {
+        starting_proposal_id: 5,
+        deposits: vec![gov_deposit()],
+        votes: vec![gov_vote()],
+        proposals: vec![proposal()],
+        deposit_params: Some(deposit_params()),
+        voting_params: Some(voting_params()),
+        tally_params: Some(tally_params()),
+        params: Some(gov_params()),
+        constitution: "Devices first.".into(),
+    });
+
+    // As a transaction carries them, and as a block result answers them.
+    check(tx::TxBody {
+        messages: vec![
+            any(&msg_submit_proposal()),
+            any(&msg_vote()),
+            any(&msg_vote_weighted()),
+            any(&msg_deposit()),
+            any(&msg_update_gov_params()),
+            any(&msg_cancel_proposal()),
+        ],
+        memo: "vote".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&tally_result())],
+        non_critical_extension_options: vec![any(&gov_vote())],
+    });
+    check(abci::Result {
+        data: raw(45),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&gov::MsgSubmitProposalResponse { proposal_id: 4 }),
+            any(&gov::MsgVoteResponse {}),
+            any(&gov::MsgVoteWeightedResponse {}),
+            any(&gov::MsgDepositResponse {}),
+            any(&gov::MsgUpdateParamsResponse {}),
+            any(&msg_cancel_proposal_response()),
+        ],
+    });
+}
+
+#[test]
+fn upgrade_messages_match_the_cosmos_sdk() {
+    check(plan());
+    check(upgrade::ModuleVersion {
+        name: "gov".into(),
+        version: 5,
+    });
+    check(upgrade::QueryCurrentPlanRequest {});
+    check(upgrade::QueryCurrentPlanResponse { plan: Some(plan()) });
+    check(upgrade::QueryAppliedPlanRequest { name: "v2".into() });
+    check(upgrade::QueryAppliedPlanResponse { height: -1_000 });
+    check(upgrade::QueryModuleVersionsRequest {
+        module_name: "bank".into(),
+    });
+    check(upgrade::QueryModuleVersionsResponse {
+        module_versions: vec![
+            upgrade::ModuleVersion {
+                name: "bank".into(),
+                version: 4,
+            },
+            upgrade::ModuleVersion {
+                name: "gov".into(),
+                version: 5,
+            },
+        ],
+    });
+    check(upgrade::QueryAuthorityRequest {});
+    check(upgrade::QueryAuthorityResponse {
+        address: "depin1gov".into(),
+    });
+    check(msg_software_upgrade());
+    check(upgrade::MsgSoftwareUpgradeResponse {});
+    check(msg_cancel_upgrade());
+    check(upgrade::MsgCancelUpgradeResponse {});
+
+    // Sent directly (by the authority) or executed by a proposal.
+    check(tx::TxBody {
+        messages: vec![any(&msg_software_upgrade()), any(&msg_cancel_upgrade())],
+        memo: "upgrade".into(),
+        timeout_height: 100,
+        extension_options: vec![any(&plan())],
+        non_critical_extension_options: vec![any(&upgrade::ModuleVersion {
+            name: "gov".into(),
+            version: 5,
+        })],
+    });
+    check(abci::Result {
+        data: raw(46),
+        log: "ok".into(),
+        events: vec![event()],
+        msg_responses: vec![
+            any(&upgrade::MsgSoftwareUpgradeResponse {}),
+            any(&upgrade::MsgCancelUpgradeResponse {}),
+        ],
+    });
+}
+
+/// Gov v1's decimals and integers are strings that already hold their text (a decimal's
+/// `String()`, "0.334000000000000000"), not the 10^-18 integer of a LegacyDec: none carries
+/// the scalar option, so the REST gateway shows (and reads) them verbatim, as the Cosmos SDK
+/// does. Annotated, a param stored as "1" would print as "0.000000000000000001" and decimal
+/// text read from JSON would be turned into an integer.
+#[test]
+fn gov_decimals_are_plain_text() {
+    let scalar = POOL
+        .get_extension_by_name("cosmos_proto.scalar")
+        .expect("the cosmos_proto.scalar option is declared");
+    let decimals = [
+        ("cosmos.gov.v1.Params", "quorum"),
+        ("cosmos.gov.v1.Params", "threshold"),
+        ("cosmos.gov.v1.Params", "veto_threshold"),
+        ("cosmos.gov.v1.Params", "min_initial_deposit_ratio"),
+        ("cosmos.gov.v1.Params", "proposal_cancel_ratio"),
+        ("cosmos.gov.v1.Params", "expedited_threshold"),
+        ("cosmos.gov.v1.Params", "min_deposit_ratio"),
+        ("cosmos.gov.v1.TallyParams", "quorum"),
+        ("cosmos.gov.v1.TallyParams", "threshold"),
+        ("cosmos.gov.v1.TallyParams", "veto_threshold"),
+        ("cosmos.gov.v1.WeightedVoteOption", "weight"),
+        ("cosmos.gov.v1.TallyResult", "yes_count"),
+        ("cosmos.gov.v1.TallyResult", "abstain_count"),
+        ("cosmos.gov.v1.TallyResult", "no_count"),
+        ("cosmos.gov.v1.TallyResult", "no_with_veto_count"),
+    ];
+    for (message, field) in decimals {
+        let field = POOL
+            .get_message_by_name(message)
+            .and_then(|m| m.get_field_by_name(field))
+            .unwrap_or_else(|| panic!("{message}.{field} is not declared"));
+        assert_eq!(field.kind(), Kind::String, "{}", field.full_name());
+        assert!(
+            !field.options().has_extension(&scalar),
+            "{} must not carry a scalar option",
+            field.full_name()
+        );
+    }
+    // No gov or upgrade field at all carries one.
+    for message in POOL.all_messages() {
+        if message.package_name() == "cosmos.gov.v1"
+            || message.package_name() == "cosmos.upgrade.v1beta1"
+        {
+            for field in message.fields() {
+                assert!(
+                    !field.options().has_extension(&scalar),
+                    "{}",
+                    field.full_name()
+                );
+            }
+        }
+    }
+}
+
 /// Our generated rewards types and the descriptors come from the same files; every field is
 /// covered by a fixture.
 #[test]
@@ -1881,6 +2325,17 @@ fn the_checks_catch_mismatches() {
         renamed.len() == 1 && renamed[0].contains("field names differ"),
         "{renamed:?}"
     );
+    // A field a version moved: v1beta1's single vote option sits at v1's reserved tag 3.
+    assert!(!problems(
+        "cosmos.gov.v1.Vote",
+        &cosmos_sdk_proto::cosmos::gov::v1beta1::Vote {
+            proposal_id: 4,
+            voter: "depin1voter".into(),
+            option: 1,
+            options: vec![],
+        }
+    )
+    .is_empty());
     // An Any holding a type we do not declare.
     let foreign = Any {
         type_url: "/depin.example.v1.NotDeclared".into(),
@@ -1917,6 +2372,14 @@ fn enums_match_upstream() {
     });
     same("cosmos.staking.v1beta1.BondStatus", |n| {
         staking::BondStatus::try_from(n)
+            .ok()
+            .map(|e| e.as_str_name())
+    });
+    same("cosmos.gov.v1.VoteOption", |n| {
+        gov::VoteOption::try_from(n).ok().map(|e| e.as_str_name())
+    });
+    same("cosmos.gov.v1.ProposalStatus", |n| {
+        gov::ProposalStatus::try_from(n)
             .ok()
             .map(|e| e.as_str_name())
     });
@@ -2104,6 +2567,51 @@ fn every_served_method_is_declared() {
         "{q} declares a method the distribution module does not serve"
     );
 
+    let q = "cosmos.gov.v1.Query";
+    method::<gov::QueryConstitutionRequest, gov::QueryConstitutionResponse>(q, "Constitution");
+    method::<gov::QueryProposalRequest, gov::QueryProposalResponse>(q, "Proposal");
+    method::<gov::QueryProposalsRequest, gov::QueryProposalsResponse>(q, "Proposals");
+    method::<gov::QueryVoteRequest, gov::QueryVoteResponse>(q, "Vote");
+    method::<gov::QueryVotesRequest, gov::QueryVotesResponse>(q, "Votes");
+    method::<gov::QueryParamsRequest, gov::QueryParamsResponse>(q, "Params");
+    method::<gov::QueryDepositRequest, gov::QueryDepositResponse>(q, "Deposit");
+    method::<gov::QueryDepositsRequest, gov::QueryDepositsResponse>(q, "Deposits");
+    method::<gov::QueryTallyResultRequest, gov::QueryTallyResultResponse>(q, "TallyResult");
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(9),
+        "{q} declares a method the gov module does not serve"
+    );
+
+    let q = "cosmos.upgrade.v1beta1.Query";
+    method::<upgrade::QueryCurrentPlanRequest, upgrade::QueryCurrentPlanResponse>(q, "CurrentPlan");
+    method::<upgrade::QueryAppliedPlanRequest, upgrade::QueryAppliedPlanResponse>(q, "AppliedPlan");
+    method::<upgrade::QueryModuleVersionsRequest, upgrade::QueryModuleVersionsResponse>(
+        q,
+        "ModuleVersions",
+    );
+    method::<upgrade::QueryAuthorityRequest, upgrade::QueryAuthorityResponse>(q, "Authority");
+    assert_eq!(
+        POOL.get_service_by_name(q).map(|s| s.methods().len()),
+        Some(4),
+        "{q} declares a method the upgrade module does not serve"
+    );
+
+    // Msg services are not served over gRPC (transactions are broadcast), and every declared
+    // method needs a REST route (app/tests/rest_gateway.rs): their messages only are declared.
+    for msg in ["cosmos.gov.v1.Msg", "cosmos.upgrade.v1beta1.Msg"] {
+        assert!(POOL.get_service_by_name(msg).is_none(), "{msg} is declared");
+    }
+    for unserved in [
+        "cosmos.gov.v1.MsgExecLegacyContent",
+        "cosmos.gov.v1.MsgExecLegacyContentResponse",
+    ] {
+        assert!(
+            POOL.get_message_by_name(unserved).is_none(),
+            "{unserved} is declared"
+        );
+    }
+
     let q = "depin.rewards.v1.Query";
     method::<rewards::QueryParamsRequest, rewards::QueryParamsResponse>(q, "Params");
     method::<rewards::QueryEpochRequest, rewards::QueryEpochResponse>(q, "Epoch");
@@ -2198,6 +2706,12 @@ fn nested_cosmos_types_have_upstream_names() {
     declared::<distribution::ValidatorCurrentRewardsRecord>();
     declared::<distribution::DelegatorStartingInfoRecord>();
     declared::<distribution::ValidatorSlashEventRecord>();
+    declared::<gov::WeightedVoteOption>();
+    declared::<gov::TallyResult>();
+    declared::<gov::DepositParams>();
+    declared::<gov::VotingParams>();
+    declared::<gov::TallyParams>();
+    declared::<upgrade::ModuleVersion>();
 }
 
 /// Files sit where the Cosmos SDK and CometBFT keep them, so clients that import one by path
@@ -2258,6 +2772,36 @@ fn files_use_upstream_paths() {
         (
             "cosmos.distribution.v1beta1.GenesisState",
             "cosmos/distribution/v1beta1/genesis.proto",
+        ),
+        ("cosmos.gov.v1.Query", "cosmos/gov/v1/query.proto"),
+        ("cosmos.gov.v1.Proposal", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.VoteOption", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.ProposalStatus", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.Vote", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.Deposit", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.Params", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.TallyParams", "cosmos/gov/v1/gov.proto"),
+        ("cosmos.gov.v1.MsgSubmitProposal", "cosmos/gov/v1/tx.proto"),
+        (
+            "cosmos.gov.v1.MsgCancelProposalResponse",
+            "cosmos/gov/v1/tx.proto",
+        ),
+        ("cosmos.gov.v1.GenesisState", "cosmos/gov/v1/genesis.proto"),
+        (
+            "cosmos.upgrade.v1beta1.Query",
+            "cosmos/upgrade/v1beta1/query.proto",
+        ),
+        (
+            "cosmos.upgrade.v1beta1.Plan",
+            "cosmos/upgrade/v1beta1/upgrade.proto",
+        ),
+        (
+            "cosmos.upgrade.v1beta1.ModuleVersion",
+            "cosmos/upgrade/v1beta1/upgrade.proto",
+        ),
+        (
+            "cosmos.upgrade.v1beta1.MsgSoftwareUpgrade",
+            "cosmos/upgrade/v1beta1/tx.proto",
         ),
         (
             "cosmos.base.query.v1beta1.PageRequest",
@@ -2326,7 +2870,8 @@ fn files_use_upstream_paths() {
         let found = POOL
             .get_message_by_name(symbol)
             .map(|m| m.parent_file())
-            .or_else(|| POOL.get_service_by_name(symbol).map(|s| s.parent_file()));
+            .or_else(|| POOL.get_service_by_name(symbol).map(|s| s.parent_file()))
+            .or_else(|| POOL.get_enum_by_name(symbol).map(|e| e.parent_file()));
         let found = found.unwrap_or_else(|| panic!("{symbol} is not declared"));
         assert_eq!(found.name(), file, "{symbol}");
     }

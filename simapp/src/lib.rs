@@ -13,10 +13,12 @@ use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
 use depin_device::{DeviceKeeper, DeviceModule, DEVICE_MODULE_ACCOUNT};
 use depin_distribution::{DistributionKeeper, DistributionModule};
+use depin_gov::{GovKeeper, GovModule};
 use depin_market::{MarketKeeper, MarketModule, MARKET_MODULE_ACCOUNT};
 use depin_rewards::{CreditsFirst, RewardsKeeper, RewardsModule, REWARDS_MODULE_ACCOUNT};
 use depin_slashing::{SlashingKeeper, SlashingModule};
 use depin_staking::{MultiHooks, StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
+use depin_upgrade::{UpgradeKeeper, UpgradeModule};
 
 /// The staking denom of the reference chain.
 pub const DENOM: &str = "udepin";
@@ -28,7 +30,8 @@ pub const VALOPER_PREFIX: &str = "depinvaloper";
 pub fn module_accounts() -> Vec<ModuleAccountSpec> {
     vec![
         ModuleAccountSpec::new(FEE_COLLECTOR, &[]),
-        ModuleAccountSpec::new("gov", &[BURNER]),
+        // Proposal deposits; burns those of vetoed proposals and of proposals short of quorum.
+        ModuleAccountSpec::new(depin_gov::MODULE_ACCOUNT, &[BURNER]),
         ModuleAccountSpec::new("mint", &[MINTER]),
         // Staked tokens: slashing burns from both pools.
         ModuleAccountSpec::new(BONDED_POOL, &[BURNER, STAKING]),
@@ -47,11 +50,42 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
     ]
 }
 
-/// Composes the chain: auth, bank, distribution, staking, slashing, then the device registry,
+/// Composes the chain: upgrade, auth, bank, distribution, gov, staking, slashing, then the device registry,
 /// the market and the rewards module (genesis and
 /// block hooks run in this order; staking's genesis checks the pools the bank's genesis
 /// funded; the registry burns its fees through the bank).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
+    build_app_with(config, UpgradeOptions::default())
+}
+
+/// The module names of the chain and their consensus versions (what the upgrade module
+/// records and migrations move forward).
+pub const MODULE_VERSIONS: &[(&str, u64)] = &[
+    ("upgrade", 1),
+    ("auth", 1),
+    ("bank", 1),
+    ("distribution", 1),
+    ("gov", 1),
+    ("staking", 1),
+    ("slashing", 1),
+    ("device", 1),
+    ("market", 1),
+    ("rewards", 1),
+];
+
+/// What the node's binary knows about software upgrades.
+#[derive(Default)]
+pub struct UpgradeOptions {
+    /// Where `upgrade-info.json` is written when the chain halts for an upgrade (the node's
+    /// data directory, where cosmovisor looks).
+    pub info_dir: Option<std::path::PathBuf>,
+    /// The upgrades this binary can apply, by plan name: each a migration of the stored
+    /// state. This release knows none; a release that does registers its handler here.
+    pub handlers: Vec<(String, depin_upgrade::UpgradeHandler)>,
+}
+
+/// [`build_app`] with the node's upgrade options.
+pub fn build_app_with(config: AppConfig, upgrades: UpgradeOptions) -> Result<App, String> {
     let codec = AddressCodec::new(&config.address_prefix);
     let accounts = module_accounts();
     let auth = AuthKeeper::new(codec.clone(), &accounts);
@@ -65,6 +99,10 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
     // The market's take, when governance sends it to the community pool, lands in
     // distribution's books.
     let market = MarketKeeper::new(codec.clone(), bank.clone(), device.clone())
+        .with_community_pool(distribution.clone());
+    // Deposits are held in the gov account; a cancelled proposal's charge sent to the
+    // distribution account lands in the community pool's books.
+    let gov = GovKeeper::new(codec.clone(), staking.clone(), bank.clone())
         .with_community_pool(distribution.clone());
     let rewards = RewardsKeeper::new(
         codec,
@@ -83,15 +121,34 @@ pub fn build_app(config: AppConfig) -> Result<App, String> {
                 .with(distribution.hooks()),
         )
         .map_err(|e| e.to_string())?;
+    let mut upgrade = UpgradeKeeper::new(
+        AddressCodec::new(&config.address_prefix),
+        MODULE_VERSIONS
+            .iter()
+            .map(|(m, v)| (m.to_string(), *v))
+            .collect(),
+    );
+    if let Some(dir) = upgrades.info_dir {
+        upgrade = upgrade.with_info_dir(dir);
+    }
+    for (name, handler) in upgrades.handlers {
+        upgrade = upgrade.with_handler(name, move |ctx, versions| handler(ctx, versions));
+    }
     // Slashing comes after staking: its begin block reads the votes on the set staking's end
     // block produced.
     AppBuilder::new(config)
+        // First: at a planned upgrade's height it halts (or migrates) before any other
+        // module's begin block runs.
+        .module(UpgradeModule::new(upgrade))
         .module(AuthModule::new(auth.clone()))
         .module(BankModule::new(bank.clone()))
         // Before staking: staking's genesis calls its hooks. Its begin block shares what the
         // fee collector holds (fees, and the rewards module's validator bucket of the block
         // before) among the validators that voted and their delegators.
         .module(DistributionModule::new(distribution))
+        // Before staking: proposals are decided (and their messages run) in its end block
+        // before staking's end block updates the validator set, as in the Cosmos SDK.
+        .module(GovModule::new(gov))
         .module(StakingModule::new(staking))
         .module(SlashingModule::new(slashing))
         .module(DeviceModule::new(device))

@@ -169,8 +169,14 @@ fn not_found_blocks_and_node_info() {
         body["params"]["community_tax"], "0.020000000000000000",
         "{body}"
     );
-    // ... a path no module serves (simapp has no governance module yet) is Not Implemented.
+    // ... governance's too, its decimals as gov v1 writes them (plain 18-place text) and its
+    // periods as durations ...
     let (status, body) = net.rest_get("/cosmos/gov/v1/params/voting");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["params"]["quorum"], "0.334000000000000000", "{body}");
+    assert_eq!(body["voting_params"]["voting_period"], "172800s", "{body}");
+    // ... and a path no module serves is Not Implemented.
+    let (status, body) = net.rest_get("/cosmos/mint/v1beta1/params");
     assert_eq!(status, 501, "{body}");
     assert_eq!(
         body,

@@ -1,6 +1,7 @@
 //! `depind start`: the ABCI server CometBFT's proxy_app connects to, the gRPC server and the
 //! REST gateway (both answered by one `Gateway`).
 
+use depin_app::app::AppConfig;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _, Result};
@@ -66,8 +67,16 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
         },
         verify_threads: 0,
     };
-    let app = Arc::new(crate::default_app());
     let dir = data_dir(&ctx.home);
+    let app = crate::build_app_with(
+        AppConfig::default(),
+        crate::UpgradeOptions {
+            info_dir: Some(dir.clone()),
+            handlers: Vec::new(),
+        },
+    )
+    .map_err(|e| anyhow!(e))?;
+    let app = Arc::new(app);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let node = Node::open(app, &dir, node_config).map_err(|e| anyhow!(e))?;
     let info = node.store().info();
