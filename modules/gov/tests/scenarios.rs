@@ -657,3 +657,272 @@ fn genesis_with_inconsistent_governance_state_is_refused() {
     // The untouched export imports.
     Chain::with_state(keys, &good, 100);
 }
+
+#[test]
+fn a_software_upgrade_halts_the_chain_until_a_binary_that_knows_it_migrates() {
+    use cosmrs::proto::cosmos::upgrade::v1beta1 as upb;
+    let mut c = Chain::new(5);
+    let plan_height = c.height() + 16;
+    let upgrade = common::any(
+        "/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade",
+        upb::MsgSoftwareUpgrade {
+            authority: gov_address(),
+            plan: Some(upb::Plan {
+                name: "v2".into(),
+                height: plan_height as i64,
+                info: "binaries at the release page".into(),
+                ..Default::default()
+            }),
+        },
+    );
+    let id = c.submit(ALICE, vec![upgrade], MIN_DEPOSIT);
+    c.vote(0, id, Yes);
+    c.vote(1, id, Yes);
+    c.finish_voting(id);
+    assert_eq!(c.status(id), S::Passed, "{}", c.proposal(id).failed_reason);
+    let r: upb::QueryCurrentPlanResponse = c.query(
+        "/cosmos.upgrade.v1beta1.Query/CurrentPlan",
+        upb::QueryCurrentPlanRequest {},
+    );
+    assert_eq!(r.plan.unwrap().height, plan_height as i64);
+
+    // The running binary does not know "v2": the block at the plan height halts, uncommitted.
+    while c.height() + 1 < plan_height {
+        c.block();
+    }
+    let hash = c.driver.node().store().info().root;
+    let halt = c.driver.try_block(vec![]).unwrap_err();
+    assert!(halt.is_halt());
+    assert!(
+        halt.message
+            .contains(&format!("UPGRADE \"v2\" NEEDED at height: {plan_height}")),
+        "{}",
+        halt.message
+    );
+    assert_eq!(c.height(), plan_height - 1);
+    assert_eq!(c.driver.node().store().info().root, hash);
+    // Restarted unchanged, it halts again at the same block.
+    c.reopen(depin_simapp::default_app());
+    assert!(c.driver.try_block(vec![]).unwrap_err().is_halt());
+
+    // A binary with the migration applies it and goes on.
+    let handler: depin_upgrade::UpgradeHandler = std::sync::Arc::new(|ctx, versions| {
+        // The migration moves gov to version 2; the version map it returns is stored.
+        let _ = ctx;
+        let mut out = versions.clone();
+        out.insert("gov".into(), 2);
+        Ok(out)
+    });
+    let app = depin_simapp::build_app_with(
+        depin_app::app::AppConfig::default(),
+        depin_simapp::UpgradeOptions {
+            info_dir: None,
+            handlers: vec![("v2".into(), handler)],
+        },
+    )
+    .unwrap();
+    c.reopen(app);
+    c.block();
+    assert_eq!(c.height(), plan_height);
+    let applied: upb::QueryAppliedPlanResponse = c.query(
+        "/cosmos.upgrade.v1beta1.Query/AppliedPlan",
+        upb::QueryAppliedPlanRequest { name: "v2".into() },
+    );
+    assert_eq!(applied.height, plan_height as i64);
+    let versions: upb::QueryModuleVersionsResponse = c.query(
+        "/cosmos.upgrade.v1beta1.Query/ModuleVersions",
+        upb::QueryModuleVersionsRequest {
+            module_name: "gov".into(),
+        },
+    );
+    assert_eq!(versions.module_versions[0].version, 2);
+    let r: upb::QueryCurrentPlanResponse = c.query(
+        "/cosmos.upgrade.v1beta1.Query/CurrentPlan",
+        upb::QueryCurrentPlanRequest {},
+    );
+    assert!(r.plan.is_none());
+    c.advance(3);
+    // Governance still works after the upgrade.
+    let id = c.submit(ALICE, vec![community_tax_msg("0.15")], MIN_DEPOSIT);
+    c.vote(0, id, Yes);
+    c.finish_voting(id);
+    assert_eq!(community_tax(&c), "150000000000000000");
+}
+
+/// Updates `$module`'s params to what its Params query answers (changed by `$edit`), as a
+/// message from the governance account.
+macro_rules! update_params {
+    ($c:expr, $pkg:path, $query:literal, $url:literal, |$p:ident| $edit:expr) => {{
+        use $pkg as m;
+        let r: m::QueryParamsResponse = $c.query($query, m::QueryParamsRequest::default());
+        #[allow(unused_mut)]
+        let mut $p = r.params.unwrap();
+        $edit;
+        common::any(
+            $url,
+            m::MsgUpdateParams {
+                authority: gov_address(),
+                params: Some($p),
+            },
+        )
+    }};
+}
+
+#[test]
+fn every_module_takes_its_authority_gated_messages_from_governance() {
+    use cosmrs::proto::cosmos as cp;
+    use depin_proto::depin;
+    let mut c = Chain::new(5);
+    // Fund the community pool so governance can spend from it.
+    let fund = common::any(
+        "/cosmos.distribution.v1beta1.MsgFundCommunityPool",
+        cp::distribution::v1beta1::MsgFundCommunityPool {
+            amount: coins(1_000_000),
+            depositor: c.address(BOB),
+        },
+    );
+    c.ok(BOB, vec![fund]);
+    let bob = c.balance(BOB);
+    let msgs = vec![
+        update_params!(
+            c,
+            cp::auth::v1beta1,
+            "/cosmos.auth.v1beta1.Query/Params",
+            "/cosmos.auth.v1beta1.MsgUpdateParams",
+            |p| p.max_memo_characters = 300
+        ),
+        update_params!(
+            c,
+            cp::bank::v1beta1,
+            "/cosmos.bank.v1beta1.Query/Params",
+            "/cosmos.bank.v1beta1.MsgUpdateParams",
+            |p| ()
+        ),
+        update_params!(
+            c,
+            cp::staking::v1beta1,
+            "/cosmos.staking.v1beta1.Query/Params",
+            "/cosmos.staking.v1beta1.MsgUpdateParams",
+            |p| p.max_validators = 77
+        ),
+        update_params!(
+            c,
+            cp::slashing::v1beta1,
+            "/cosmos.slashing.v1beta1.Query/Params",
+            "/cosmos.slashing.v1beta1.MsgUpdateParams",
+            |p| p.signed_blocks_window = 321
+        ),
+        update_params!(
+            c,
+            cp::distribution::v1beta1,
+            "/cosmos.distribution.v1beta1.Query/Params",
+            "/cosmos.distribution.v1beta1.MsgUpdateParams",
+            |p| ()
+        ),
+        update_params!(
+            c,
+            depin::device::v1,
+            "/depin.device.v1.Query/Params",
+            "/depin.device.v1.MsgUpdateParams",
+            |p| ()
+        ),
+        update_params!(
+            c,
+            depin::market::v1,
+            "/depin.market.v1.Query/Params",
+            "/depin.market.v1.MsgUpdateParams",
+            |p| ()
+        ),
+        update_params!(
+            c,
+            depin::rewards::v1,
+            "/depin.rewards.v1.Query/Params",
+            "/depin.rewards.v1.MsgUpdateParams",
+            |p| ()
+        ),
+        common::any(
+            "/depin.device.v1.MsgRegisterMaker",
+            depin::device::v1::MsgRegisterMaker {
+                authority: gov_address(),
+                name: "acme".into(),
+                key: Some(depin::device::v1::PublicKey {
+                    r#type: depin::device::v1::KeyType::Secp256k1 as i32,
+                    key: c.keys[ALICE].pubkey_bytes(),
+                }),
+                allowed_classes: vec!["hotspot".into()],
+                device_quota: 10,
+            },
+        ),
+        common::any(
+            "/depin.market.v1.MsgRegisterAuditor",
+            depin::market::v1::MsgRegisterAuditor {
+                authority: gov_address(),
+                address: c.address(ALICE),
+                info: "audits compute providers".into(),
+            },
+        ),
+        common::any(
+            "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend",
+            cp::distribution::v1beta1::MsgCommunityPoolSpend {
+                authority: gov_address(),
+                recipient: c.address(BOB),
+                amount: coins(400_000),
+            },
+        ),
+    ];
+    // The same messages from anyone but the governance account are refused.
+    for m in &msgs {
+        let mut m = m.clone();
+        m.value = m
+            .value
+            .windows(gov_address().len())
+            .position(|w| w == gov_address().as_bytes())
+            .map(|at| {
+                let mut v = m.value.clone();
+                v[at..at + gov_address().len()].copy_from_slice(c.address(ALICE).as_bytes());
+                v
+            })
+            .unwrap();
+        let r = c.tx(ALICE, vec![m.clone()]);
+        assert_eq!(
+            (r.codespace.as_str(), r.code),
+            ("sdk", 4),
+            "{}: {}",
+            m.type_url,
+            r.log
+        );
+    }
+    let id = c.submit(ALICE, msgs, MIN_DEPOSIT);
+    c.vote(0, id, Yes);
+    c.vote(1, id, Yes);
+    c.finish_voting(id);
+    assert_eq!(c.status(id), S::Passed, "{}", c.proposal(id).failed_reason);
+    let staking: cp::staking::v1beta1::QueryParamsResponse = c.query(
+        "/cosmos.staking.v1beta1.Query/Params",
+        cp::staking::v1beta1::QueryParamsRequest {},
+    );
+    assert_eq!(staking.params.unwrap().max_validators, 77);
+    let auth: cp::auth::v1beta1::QueryParamsResponse = c.query(
+        "/cosmos.auth.v1beta1.Query/Params",
+        cp::auth::v1beta1::QueryParamsRequest {},
+    );
+    assert_eq!(auth.params.unwrap().max_memo_characters, 300);
+    let slashing: cp::slashing::v1beta1::QueryParamsResponse = c.query(
+        "/cosmos.slashing.v1beta1.Query/Params",
+        cp::slashing::v1beta1::QueryParamsRequest {},
+    );
+    assert_eq!(slashing.params.unwrap().signed_blocks_window, 321);
+    let maker: depin::device::v1::QueryMakerResponse = c.query(
+        "/depin.device.v1.Query/Maker",
+        depin::device::v1::QueryMakerRequest {
+            name: "acme".into(),
+        },
+    );
+    assert_eq!(maker.maker.unwrap().device_quota, 10);
+    let auditors: depin::market::v1::QueryAuditorsResponse = c.query(
+        "/depin.market.v1.Query/Auditors",
+        depin::market::v1::QueryAuditorsRequest::default(),
+    );
+    assert_eq!(auditors.auditors.len(), 1);
+    assert_eq!(c.balance(BOB), bob + 400_000);
+}

@@ -201,6 +201,26 @@ impl Chain {
         self.driver.height()
     }
 
+    /// Stops the node and starts `app` (another binary) on the same data, as an operator
+    /// replacing the binary does; the clock goes on from where it was.
+    pub fn reopen(&mut self, app: App) {
+        let time = self.driver.time();
+        let app = Arc::new(app);
+        // The old node must close its store first: park the driver on an empty one.
+        let parked = tempfile::tempdir().unwrap();
+        let placeholder =
+            InProcess::open(app.clone(), parked.path(), NodeConfig::default()).unwrap();
+        drop(std::mem::replace(&mut self.driver, placeholder));
+        self.driver =
+            InProcess::open(app.clone(), self._dir.path(), NodeConfig::default()).unwrap();
+        self.driver.set_time(time);
+        self.app = app;
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn address(&self, i: usize) -> String {
         self.keys[i].address.clone()
     }
