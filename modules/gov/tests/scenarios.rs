@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use cosmrs::proto::cosmos::gov::v1 as pb;
 use cosmrs::proto::cosmos::gov::v1beta1 as pb1;
+use depin_simapp::DENOM;
 use pb::ProposalStatus as S;
 use pb::VoteOption::{Abstain, No, NoWithVeto, Yes};
 
@@ -755,7 +756,6 @@ macro_rules! update_params {
     ($c:expr, $pkg:path, $query:literal, $url:literal, |$p:ident| $edit:expr) => {{
         use $pkg as m;
         let r: m::QueryParamsResponse = $c.query($query, m::QueryParamsRequest::default());
-        #[allow(unused_mut)]
         let mut $p = r.params.unwrap();
         $edit;
         common::any(
@@ -796,7 +796,7 @@ fn every_module_takes_its_authority_gated_messages_from_governance() {
             cp::bank::v1beta1,
             "/cosmos.bank.v1beta1.Query/Params",
             "/cosmos.bank.v1beta1.MsgUpdateParams",
-            |p| ()
+            |p| p.default_send_enabled = true
         ),
         update_params!(
             c,
@@ -817,28 +817,28 @@ fn every_module_takes_its_authority_gated_messages_from_governance() {
             cp::distribution::v1beta1,
             "/cosmos.distribution.v1beta1.Query/Params",
             "/cosmos.distribution.v1beta1.MsgUpdateParams",
-            |p| ()
+            |p| p.withdraw_addr_enabled = true
         ),
         update_params!(
             c,
             depin::device::v1,
             "/depin.device.v1.Query/Params",
             "/depin.device.v1.MsgUpdateParams",
-            |p| ()
+            |p| p.epoch_blocks += 1
         ),
         update_params!(
             c,
             depin::market::v1,
             "/depin.market.v1.Query/Params",
             "/depin.market.v1.MsgUpdateParams",
-            |p| ()
+            |p| p.denom = DENOM.to_string()
         ),
         update_params!(
             c,
             depin::rewards::v1,
             "/depin.rewards.v1.Query/Params",
             "/depin.rewards.v1.MsgUpdateParams",
-            |p| ()
+            |p| p.denom = DENOM.to_string()
         ),
         common::any(
             "/depin.device.v1.MsgRegisterMaker",
