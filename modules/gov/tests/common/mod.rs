@@ -272,6 +272,12 @@ impl Chain {
     }
 
     pub fn signed(&self, i: usize, msgs: Vec<Any>) -> Vec<u8> {
+        self.signed_at(i, msgs, 0)
+    }
+
+    /// Signed with the account's committed sequence + `ahead` (for several transactions of
+    /// one account in one block).
+    pub fn signed_at(&self, i: usize, msgs: Vec<Any>, ahead: u64) -> Vec<u8> {
         let r: cosmrs::proto::cosmos::auth::v1beta1::QueryAccountResponse = self.query(
             "/cosmos.auth.v1beta1.Query/Account",
             cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest {
@@ -287,7 +293,7 @@ impl Chain {
             &SignerData {
                 chain_id: CHAIN_ID.into(),
                 account_number: a.account_number,
-                sequence: a.sequence,
+                sequence: a.sequence + ahead,
             },
             msgs,
             &FeeSpec::new(0, 50_000_000),
