@@ -518,11 +518,41 @@ async fn answer(
 
 fn from_json(desc: MessageDescriptor, bytes: &[u8]) -> Result<DynamicMessage, Status> {
     let invalid = |e: String| Status::invalid_argument(format!("the request body: {e}"));
-    let mut json: serde_json::Value =
+    let json: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-    decimals_to_wire(&desc, &mut json).map_err(invalid)?;
+    json_to_message(desc, json).map_err(invalid)
+}
+
+/// A message `desc` from its JSON as the gateway reads it: proto or JSON field names, unknown
+/// fields refused, decimal fields from their decimal text.
+fn json_to_message(
+    desc: MessageDescriptor,
+    mut json: serde_json::Value,
+) -> Result<DynamicMessage, String> {
+    decimals_to_wire(&desc, &mut json)?;
     DynamicMessage::deserialize_with_options(desc, json, &DeserializeOptions::new())
-        .map_err(|e| invalid(e.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// The message `type_name` (e.g. "depin.device.v1.MsgUpdateParams") from its JSON, encoded as
+/// protobuf: read as the REST gateway reads request bodies (decimal fields such as
+/// `community_tax` from "0.05"). For CLIs that take messages as JSON, like a governance
+/// proposal's.
+pub fn message_from_json(type_name: &str, json: serde_json::Value) -> Result<Vec<u8>, String> {
+    let desc = descriptor_pool()?
+        .get_message_by_name(type_name)
+        .ok_or_else(|| format!("{type_name} is not a message type this chain declares"))?;
+    Ok(json_to_message(desc, json)?.encode_to_vec())
+}
+
+/// `depin_proto::FILE_DESCRIPTOR_SET`, decoded once.
+fn descriptor_pool() -> Result<&'static DescriptorPool, String> {
+    static POOL: std::sync::OnceLock<Result<DescriptorPool, String>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(depin_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| format!("the descriptor set does not decode: {e}"))
 }
 
 /// Rewrites the decimal fields of `json` (a message `desc` in JSON) from their text
@@ -775,14 +805,7 @@ struct Json<'a>(&'a DynamicMessage);
 /// the JSON the REST gateway writes (proto field names, 64-bit integers as strings, decimals
 /// with 18 places). For CLIs that print query answers as the Cosmos SDK's do.
 pub fn message_json(type_name: &str, bytes: &[u8]) -> Result<serde_json::Value, String> {
-    static POOL: std::sync::OnceLock<Result<DescriptorPool, String>> = std::sync::OnceLock::new();
-    let pool = POOL
-        .get_or_init(|| {
-            DescriptorPool::decode(depin_proto::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| format!("the descriptor set does not decode: {e}"))?;
-    let desc = pool
+    let desc = descriptor_pool()?
         .get_message_by_name(type_name)
         .ok_or_else(|| format!("no message type {type_name} in the descriptor set"))?;
     let message = DynamicMessage::decode(desc, bytes)

@@ -23,6 +23,10 @@ fn bad(msg: impl Into<String>) -> AppError {
     GovError::InvalidRequest(msg.into()).into()
 }
 
+fn not_found(msg: String) -> AppError {
+    AppError::sdk(depin_app::error::sdk::NOT_FOUND, msg)
+}
+
 fn id_of(id: u64) -> AppResult<u64> {
     if id == 0 {
         return Err(bad(
@@ -73,9 +77,9 @@ impl GovModule {
                 let r: QueryVoteRequest = decode_query(path, req)?;
                 let id = id_of(r.proposal_id)?;
                 let voter = self.keeper.codec().decode(&r.voter)?;
-                let vote = Store::new(ctx)
-                    .vote(id, &voter)?
-                    .ok_or_else(|| bad(format!("{} has no vote on proposal {id}", r.voter)))?;
+                let vote = Store::new(ctx).vote(id, &voter)?.ok_or_else(|| {
+                    not_found(format!("{} has no vote on proposal {id}", r.voter))
+                })?;
                 QueryVoteResponse { vote: Some(vote) }.encode_to_vec()
             }
             "Votes" => {
@@ -118,6 +122,7 @@ impl GovModule {
                             veto_threshold: p.veto_threshold.clone(),
                         })
                     }
+                    "" => {}
                     other => {
                         return Err(bad(format!(
                             "params_type {other:?} is not one of voting, deposit, tallying"
@@ -131,7 +136,7 @@ impl GovModule {
                 let id = id_of(r.proposal_id)?;
                 let depositor = self.keeper.codec().decode(&r.depositor)?;
                 let deposit = Store::new(ctx).deposit(id, &depositor)?.ok_or_else(|| {
-                    bad(format!("{} has no deposit on proposal {id}", r.depositor))
+                    not_found(format!("{} has no deposit on proposal {id}", r.depositor))
                 })?;
                 QueryDepositResponse {
                     deposit: Some(deposit),

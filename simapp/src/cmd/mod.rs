@@ -6,6 +6,7 @@ pub mod distribution;
 pub mod export;
 pub mod genesis;
 pub mod gentx;
+pub mod gov;
 pub mod init;
 pub mod keys;
 pub mod market;
@@ -16,6 +17,7 @@ pub mod staking;
 pub mod start;
 pub mod testnet;
 pub mod tx;
+pub mod upgrade;
 
 use std::path::PathBuf;
 

@@ -50,6 +50,12 @@ pub enum QueryCmd {
     /// withdraw addresses, the community pool.
     #[command(subcommand)]
     Distribution(super::distribution::DistributionQuery),
+    /// Governance: proposals, votes, deposits, tallies, params, the constitution.
+    #[command(subcommand)]
+    Gov(super::gov::GovQuery),
+    /// Software upgrades: the scheduled plan, applied upgrades, module versions, the authority.
+    #[command(subcommand)]
+    Upgrade(super::upgrade::UpgradeQuery),
     /// A transaction by hash.
     Tx {
         hash: String,
@@ -204,6 +210,8 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Market(c) => super::market::run_query(c)?,
         QueryCmd::Rewards(c) => super::rewards::run_query(c)?,
         QueryCmd::Distribution(c) => super::distribution::run_query(c)?,
+        QueryCmd::Gov(c) => super::gov::run_query(c)?,
+        QueryCmd::Upgrade(c) => super::upgrade::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

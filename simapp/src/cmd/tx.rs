@@ -42,6 +42,12 @@ pub enum TxCmd {
     /// address, fund the community pool.
     #[command(subcommand)]
     Distribution(super::distribution::DistributionTx),
+    /// Governance transactions: submit proposals, deposit, vote, weighted vote, cancel.
+    #[command(subcommand)]
+    Gov(super::gov::GovTx),
+    /// Software upgrade proposals: schedule or cancel an upgrade plan through governance.
+    #[command(subcommand)]
+    Upgrade(super::upgrade::UpgradeTx),
 }
 
 #[derive(Subcommand)]
@@ -105,6 +111,8 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Market(c) => super::market::run_tx(ctx, c),
         TxCmd::Rewards(c) => super::rewards::run_tx(ctx, c),
         TxCmd::Distribution(c) => super::distribution::run_tx(ctx, c),
+        TxCmd::Gov(c) => super::gov::run_tx(ctx, c),
+        TxCmd::Upgrade(c) => super::upgrade::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,
