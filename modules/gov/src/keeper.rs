@@ -479,8 +479,9 @@ impl GovKeeper {
                 .attr("proposal_messages", format!(",{}", types.join(",")))
                 .attr("expedited", msg.expedited.to_string()),
         );
-        if !initial.is_empty() {
-            self.add_deposit(ctx, id, proposer, &initial)?;
+        if !initial.is_empty() && self.add_deposit(ctx, id, proposer, &initial)? {
+            // As the Cosmos SDK: a second event of the message's kind says voting started.
+            ctx.emit(Event::new("submit_proposal").attr("voting_period_start", id.to_string()));
         }
         Ok(id)
     }
@@ -526,7 +527,7 @@ impl GovKeeper {
                 amount: coins::to_proto(&sum),
             },
         );
-        let mut event = Event::new("proposal_deposit")
+        let event = Event::new("proposal_deposit")
             .attr("amount", coins::format(amount))
             .attr("proposal_id", id.to_string())
             .attr("depositor", depositor_text);
@@ -542,7 +543,6 @@ impl GovKeeper {
             proposal.voting_start_time = Some(timestamp(now));
             proposal.voting_end_time = Some(timestamp(end));
             store.save_proposal(&proposal, Some(old_status));
-            event = event.attr("voting_period_start", id.to_string());
         } else {
             store.save_proposal(&proposal, Some(proposal.status));
         }

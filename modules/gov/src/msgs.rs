@@ -141,8 +141,16 @@ impl GovModule {
         msg: &pb::MsgDeposit,
     ) -> AppResult<Vec<u8>> {
         let (depositor, amount) = self.validate_deposit(msg)?;
-        self.keeper
-            .add_deposit(ctx, msg.proposal_id, &depositor, &amount)?;
+        if self
+            .keeper
+            .add_deposit(ctx, msg.proposal_id, &depositor, &amount)?
+        {
+            // As the Cosmos SDK: a second event of the message's kind says voting started.
+            ctx.emit(
+                depin_app::context::Event::new("proposal_deposit")
+                    .attr("voting_period_start", msg.proposal_id.to_string()),
+            );
+        }
         Ok(pb::MsgDepositResponse {}.encode_to_vec())
     }
 

@@ -43,8 +43,9 @@ fn a_passed_proposal_runs_its_messages_and_refunds_the_deposits() {
     // Bob completes the deposit: voting starts.
     let d = c.deposit_msg(BOB, id, MIN_DEPOSIT / 2);
     c.ok(BOB, vec![d]);
-    let e = &c.events_of("proposal_deposit")[0];
-    assert_eq!(attr(e, "voting_period_start"), "1");
+    let e = c.events_of("proposal_deposit");
+    assert_eq!(attr(&e[0], "depositor"), c.address(BOB));
+    assert_eq!(attr(&e[1], "voting_period_start"), "1");
     let p = c.proposal(id);
     assert_eq!(p.status, S::VotingPeriod as i32);
     assert_eq!(
