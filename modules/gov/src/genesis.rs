@@ -151,6 +151,7 @@ impl GovKeeper {
     pub fn init_genesis(&self, ctx: &mut Ctx<'_, '_>, g: &GenesisState) -> AppResult<()> {
         g.params
             .validate()
+            .and_then(|_| self.check_params(&g.params))
             .map_err(|e| invalid(format!("params: {}", e.message)))?;
         if g.starting_proposal_id == 0 {
             return Err(invalid("starting_proposal_id must be at least 1").into());
@@ -341,6 +342,7 @@ impl GovKeeper {
             ))
             .into());
         }
+        crate::state::OPEN_DEPOSITS.save(&mut ctx.storage(PREFIX), &held)?;
         Ok(())
     }
 

@@ -18,8 +18,8 @@ use tendermint_proto::google::protobuf::Timestamp;
 use crate::error::GovError;
 use crate::params::{amount_of, Params};
 use crate::state::{
-    queue_key, Store, ACTIVE, CONSTITUTION, DEPOSIT, INACTIVE, MARK, NEXT_PROPOSAL_ID, PARAMS,
-    PREFIX, VOTE,
+    queue_key, Store, ACTIVE, CONSTITUTION, DEPOSIT, INACTIVE, MARK, NEXT_PROPOSAL_ID,
+    OPEN_DEPOSITS, PARAMS, PREFIX, VOTE,
 };
 use crate::tally::{
     self, BondedValidator, Delegation, TallyOutcome, TallyParams, VoteOption, WeightedVoteOption,
@@ -33,6 +33,8 @@ pub const MODULE_ACCOUNT: &str = "gov";
 pub const MAX_TITLE_LEN: usize = 255;
 pub const MAX_SUMMARY_LEN: usize = 10_200;
 pub const MAX_METADATA_LEN: usize = 255;
+/// Messages one proposal may carry.
+pub const MAX_PROPOSAL_MSGS: usize = 64;
 
 const NANOS: u64 = 1_000_000_000;
 
@@ -287,6 +289,9 @@ const NOT_IN_PROPOSALS: &[&str] = &[
     crate::msgs::MSG_VOTE,
     crate::msgs::MSG_VOTE_WEIGHTED,
     crate::msgs::MSG_CANCEL_PROPOSAL,
+    crate::msgs::MSG_DEPOSIT_V1BETA1,
+    crate::msgs::MSG_VOTE_V1BETA1,
+    crate::msgs::MSG_VOTE_WEIGHTED_V1BETA1,
 ];
 
 impl GovKeeper {
@@ -326,6 +331,28 @@ impl GovKeeper {
 
     pub(crate) fn set_params(&self, ctx: &mut Ctx<'_, '_>, params: &Params) -> AppResult<()> {
         PARAMS.save(&mut ctx.storage(PREFIX), params)?;
+        Ok(())
+    }
+
+    /// The checks of params that need the chain: `proposal_cancel_dest` is an address and not
+    /// a module account, unless it is the community pool's.
+    pub fn check_params(&self, params: &Params) -> AppResult<()> {
+        if params.proposal_cancel_dest.is_empty() {
+            return Ok(());
+        }
+        let dest = self
+            .codec
+            .decode(&params.proposal_cancel_dest)
+            .map_err(|e| GovError::InvalidParams(format!("proposal_cancel_dest: {}", e.message)))?;
+        let pool = self.community.as_ref().map(|c| c.account());
+        if self.bank.is_blocked(&dest) && pool.as_deref() != Some(dest.as_slice()) {
+            return Err(GovError::InvalidParams(format!(
+                "proposal_cancel_dest {} is a module account; use an account, the community \
+                 pool's, or empty to burn",
+                params.proposal_cancel_dest
+            ))
+            .into());
+        }
         Ok(())
     }
 
@@ -464,7 +491,7 @@ impl GovKeeper {
             metadata: msg.metadata.clone(),
             title: msg.title.clone(),
             summary: msg.summary.clone(),
-            proposer: msg.proposer.clone(),
+            proposer: self.codec.encode(proposer),
             expedited: msg.expedited,
             failed_reason: String::new(),
         };
@@ -475,7 +502,7 @@ impl GovKeeper {
         ctx.emit(
             Event::new("submit_proposal")
                 .attr("proposal_id", id.to_string())
-                .attr("proposal_proposer", msg.proposer.clone())
+                .attr("proposal_proposer", self.codec.encode(proposer))
                 .attr("proposal_messages", format!(",{}", types.join(",")))
                 .attr("expedited", msg.expedited.to_string()),
         );
@@ -508,6 +535,7 @@ impl GovKeeper {
         self.check_deposit(&params, proposal.expedited, amount)?;
         self.bank
             .send_to_module(ctx, depositor, MODULE_ACCOUNT, amount)?;
+        self.hold(ctx, amount)?;
 
         let total = coins::add(&coins::from_proto(&proposal.total_deposit)?, amount)?;
         proposal.total_deposit = coins::to_proto(&total);
@@ -592,7 +620,7 @@ impl GovKeeper {
     /// Cancels a proposal of `proposer`'s before its voting ends: `proposal_cancel_ratio` of
     /// every deposit goes to `proposal_cancel_dest` (burned when empty), the rest back to its
     /// depositor; the proposal, its votes and deposits are deleted.
-    pub(crate) fn cancel(&self, ctx: &mut Ctx<'_, '_>, id: u64, proposer: &str) -> AppResult<()> {
+    pub(crate) fn cancel(&self, ctx: &mut Ctx<'_, '_>, id: u64, proposer: &[u8]) -> AppResult<()> {
         let proposal = self.must_proposal(ctx, id)?;
         let deposit_period = proposal.status == pb::ProposalStatus::DepositPeriod as i32;
         if !deposit_period && proposal.status != pb::ProposalStatus::VotingPeriod as i32 {
@@ -602,7 +630,7 @@ impl GovKeeper {
             }
             .into());
         }
-        if proposal.proposer != proposer {
+        if self.codec.decode(&proposal.proposer).ok().as_deref() != Some(proposer) {
             return Err(GovError::InvalidProposer {
                 id,
                 proposer: proposal.proposer,
@@ -610,7 +638,7 @@ impl GovKeeper {
             .into());
         }
         let now = now_ns(ctx)?;
-        if !deposit_period && ns_of(&proposal.voting_end_time) <= now {
+        if !deposit_period && ns_of(&proposal.voting_end_time) < now {
             return Err(GovError::VotingPeriodEnded(id).into());
         }
         let params = self.params(ctx)?;
@@ -643,6 +671,7 @@ impl GovKeeper {
             }
             self.bank
                 .send_from_module(ctx, MODULE_ACCOUNT, &depositor, &refund)?;
+            self.release(ctx, &amount)?;
             Store::new(ctx).delete_deposit(id, &depositor);
         }
         self.pay_cancel_dest(ctx, &params, &charged)?;
@@ -658,7 +687,7 @@ impl GovKeeper {
         store.delete_proposal(&proposal);
         ctx.emit(
             Event::new("cancel_proposal")
-                .attr("sender", proposer.to_string())
+                .attr("sender", self.codec.encode(proposer))
                 .attr("proposal_id", id.to_string()),
         );
         Ok(())
@@ -697,9 +726,40 @@ impl GovKeeper {
                 self.bank
                     .send_from_module(ctx, MODULE_ACCOUNT, &depositor, &amount)?;
             }
+            self.release(ctx, &amount)?;
             Store::new(ctx).delete_deposit(id, &depositor);
         }
         self.bank.burn(ctx, MODULE_ACCOUNT, &burned)
+    }
+
+    /// The sum of the open proposals' deposits (the running total).
+    pub fn held_deposits(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<Vec<Coin>> {
+        Ok(OPEN_DEPOSITS
+            .may_load(&ctx.storage(PREFIX))?
+            .unwrap_or_default())
+    }
+
+    fn hold(&self, ctx: &mut Ctx<'_, '_>, amount: &[Coin]) -> AppResult<()> {
+        let total = coins::add(&self.held_deposits(ctx)?, amount)?;
+        OPEN_DEPOSITS.save(&mut ctx.storage(PREFIX), &total)?;
+        Ok(())
+    }
+
+    fn release(&self, ctx: &mut Ctx<'_, '_>, amount: &[Coin]) -> AppResult<()> {
+        let mut total = self.held_deposits(ctx)?;
+        for c in amount {
+            let entry = total
+                .iter_mut()
+                .find(|t| t.denom == c.denom)
+                .ok_or_else(|| GovError::Corrupt(format!("no {} deposits are held", c.denom)))?;
+            entry.amount = entry
+                .amount
+                .checked_sub(c.amount)
+                .map_err(|_| GovError::Corrupt(format!("less than {c} of deposits is held")))?;
+        }
+        total.retain(|c| !c.amount.is_zero());
+        OPEN_DEPOSITS.save(&mut ctx.storage(PREFIX), &total)?;
+        Ok(())
     }
 
     /// The tally of proposal `id` as it stands (the decision its voting period's end would
@@ -743,6 +803,13 @@ impl GovKeeper {
         let params = self.params(ctx)?;
         for id in Store::new(ctx).due(INACTIVE, now)? {
             let proposal = self.must_proposal(ctx, id)?;
+            if proposal.status != pb::ProposalStatus::DepositPeriod as i32 {
+                return Err(GovError::Corrupt(format!(
+                    "proposal {id} is queued for its deposit period but is {}",
+                    status_name(proposal.status)
+                ))
+                .into());
+            }
             Store::new(ctx).remove(&queue_key(INACTIVE, ns_of(&proposal.deposit_end_time), id));
             self.settle_deposits(ctx, id, params.burn_proposal_deposit_prevote)?;
             Store::new(ctx).delete_proposal(&proposal);
@@ -784,9 +851,8 @@ impl GovKeeper {
         if proposal.expedited && !outcome.passes {
             // An expedited proposal that does not pass becomes a regular one: it keeps its
             // deposits and votes, and its voting period runs to the regular length.
-            let end = ns_of(&proposal.voting_start_time)
-                .checked_add(params.voting_period_ns)
-                .ok_or_else(|| GovError::Overflow("the voting end time".into()))?;
+            // Periods are capped (params), so this cannot saturate before the year 2500.
+            let end = ns_of(&proposal.voting_start_time).saturating_add(params.voting_period_ns);
             proposal.expedited = false;
             proposal.voting_end_time = Some(timestamp(end));
             let mut store = Store::new(ctx);
@@ -798,7 +864,7 @@ impl GovKeeper {
         self.settle_deposits(ctx, id, outcome.burn_deposits)?;
         self.clear_votes(ctx, id);
         let (result, log) = if outcome.passes {
-            match self.execute(ctx, id, &proposal.messages) {
+            match self.execute(ctx, &proposal.messages) {
                 Ok(()) => {
                     proposal.status = pb::ProposalStatus::Passed as i32;
                     ("proposal_passed", String::new())
@@ -820,7 +886,7 @@ impl GovKeeper {
 
     /// Runs a passed proposal's messages in order, all or nothing. Messages may spend what
     /// the governance account holds beyond the open proposals' deposits, never those.
-    fn execute(&self, ctx: &mut Ctx<'_, '_>, id: u64, messages: &[Any]) -> AppResult<()> {
+    fn execute(&self, ctx: &mut Ctx<'_, '_>, messages: &[Any]) -> AppResult<()> {
         let router = ctx.router()?;
         ctx.atomic(|ctx| {
             for (i, msg) in messages.iter().enumerate() {
@@ -828,7 +894,7 @@ impl GovKeeper {
                     .dispatch(ctx, msg)
                     .map_err(|e| e.context(format!("message {i} ({})", msg.type_url)))?;
             }
-            let held = self.open_deposits(ctx, Some(id))?;
+            let held = self.held_deposits(ctx)?;
             let balance = self.bank.all_balances(ctx, &self.module_address())?;
             if !covers(&balance, &held) {
                 return Err(GovError::InvalidProposalMsg {
@@ -846,13 +912,9 @@ impl GovKeeper {
         })
     }
 
-    /// The sum of the deposits of proposals in their deposit or voting period (but
-    /// `except`, whose deposits are settled already).
-    pub fn open_deposits(
-        &self,
-        ctx: &mut Ctx<'_, '_>,
-        except: Option<u64>,
-    ) -> AppResult<Vec<Coin>> {
+    /// The sum of the deposits of proposals in their deposit or voting period, counted
+    /// proposal by proposal (for the invariants; block hooks read the running total).
+    fn open_deposits_counted(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<Vec<Coin>> {
         let mut held: Vec<Coin> = Vec::new();
         for status in [
             pb::ProposalStatus::DepositPeriod,
@@ -862,9 +924,6 @@ impl GovKeeper {
             prefix.truncate(2);
             for (key, _) in Store::new(ctx).scan(&prefix, None) {
                 let id = crate::state::trailing_id(&key)?;
-                if Some(id) == except {
-                    continue;
-                }
                 let p = self.must_proposal(ctx, id)?;
                 held = coins::add(&held, &coins::from_proto(&p.total_deposit)?)?;
             }
@@ -878,7 +937,15 @@ impl GovKeeper {
     /// the records.
     pub fn invariants(&self, ctx: &mut Ctx<'_, '_>) -> Result<(), String> {
         let e = |e: depin_app::error::AppError| e.to_string();
-        let held = self.open_deposits(ctx, None).map_err(e)?;
+        let held = self.open_deposits_counted(ctx).map_err(e)?;
+        let total = self.held_deposits(ctx).map_err(e)?;
+        if total != held {
+            return Err(format!(
+                "the running total of open deposits is {}, the open proposals' deposits add up to {}",
+                coins::format(&total),
+                coins::format(&held)
+            ));
+        }
         let balance = self
             .bank
             .all_balances(ctx, &self.module_address())

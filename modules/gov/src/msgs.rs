@@ -12,7 +12,9 @@ use depin_staking::dec;
 use prost::Message;
 
 use crate::error::GovError;
-use crate::keeper::{now_ns, timestamp, MAX_METADATA_LEN, MAX_SUMMARY_LEN, MAX_TITLE_LEN};
+use crate::keeper::{
+    now_ns, timestamp, MAX_METADATA_LEN, MAX_PROPOSAL_MSGS, MAX_SUMMARY_LEN, MAX_TITLE_LEN,
+};
 use crate::params::Params;
 use crate::tally::validate_options;
 use crate::GovModule;
@@ -87,17 +89,17 @@ impl GovModule {
         if msg.title.trim().is_empty() {
             return Err(GovError::InvalidProposalContent("the title is empty".into()).into());
         }
-        if msg.title.chars().count() > MAX_TITLE_LEN {
+        if msg.title.len() > MAX_TITLE_LEN {
             return Err(GovError::InvalidProposalContent(format!(
-                "the title is {} characters; the limit is {MAX_TITLE_LEN}",
-                msg.title.chars().count()
+                "the title is {} bytes; the limit is {MAX_TITLE_LEN}",
+                msg.title.len()
             ))
             .into());
         }
         if msg.summary.trim().is_empty() {
             return Err(GovError::InvalidProposalContent("the summary is empty".into()).into());
         }
-        let summary_len = msg.summary.chars().count();
+        let summary_len = msg.summary.len();
         if summary_len > MAX_SUMMARY_LEN {
             return Err(GovError::SummaryTooLong {
                 len: summary_len,
@@ -107,6 +109,13 @@ impl GovModule {
         }
         metadata(&msg.metadata)?;
         coins::from_proto(&msg.initial_deposit)?;
+        if msg.messages.len() > MAX_PROPOSAL_MSGS {
+            return Err(GovError::InvalidProposalContent(format!(
+                "the proposal carries {} messages; the limit is {MAX_PROPOSAL_MSGS}",
+                msg.messages.len()
+            ))
+            .into());
+        }
         for (index, m) in msg.messages.iter().enumerate() {
             if m.type_url.is_empty() {
                 return Err(GovError::InvalidProposalMsg {
@@ -199,8 +208,8 @@ impl GovModule {
         ctx: &mut Ctx<'_, '_>,
         msg: &pb::MsgCancelProposal,
     ) -> AppResult<Vec<u8>> {
-        self.validate_cancel(msg)?;
-        self.keeper.cancel(ctx, msg.proposal_id, &msg.proposer)?;
+        let proposer = self.validate_cancel(msg)?;
+        self.keeper.cancel(ctx, msg.proposal_id, &proposer)?;
         Ok(pb::MsgCancelProposalResponse {
             proposal_id: msg.proposal_id,
             canceled_time: Some(timestamp(now_ns(ctx)?)),
@@ -215,6 +224,7 @@ impl GovModule {
     ) -> AppResult<(Vec<u8>, Params)> {
         let authority = check_authority(self.keeper.codec(), &self.authority, &msg.authority)?;
         let params = Params::from_proto(msg.params.as_ref().ok_or(GovError::MissingParams)?)?;
+        self.keeper.check_params(&params)?;
         Ok((authority, params))
     }
 

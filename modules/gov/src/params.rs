@@ -17,6 +17,8 @@ use crate::error::GovError;
 
 const NANOS: u64 = 1_000_000_000;
 const DAY: u64 = 86_400 * NANOS;
+/// The longest period governance accepts (so that no time overflows).
+pub const MAX_PERIOD_NS: u64 = 366 * DAY;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Params {
@@ -111,6 +113,15 @@ impl Params {
                     c.denom, e, c.amount
                 ))
                 .into());
+            }
+        }
+        for (what, ns) in [
+            ("max_deposit_period", self.max_deposit_period_ns),
+            ("voting_period", self.voting_period_ns),
+            ("expedited_voting_period", self.expedited_voting_period_ns),
+        ] {
+            if ns > MAX_PERIOD_NS {
+                return Err(invalid(format!("{what} must be at most a year")).into());
             }
         }
         if self.max_deposit_period_ns == 0 {

@@ -37,9 +37,23 @@ fn id_of(id: u64) -> AppResult<u64> {
 }
 
 /// The page's start key within `prefix` (the request's key, which `paginate` returned as
-/// `next_key`, is a full store key under the prefix).
-fn start(page: Option<&PageRequest>) -> Option<&[u8]> {
-    page.filter(|p| !p.key.is_empty()).map(|p| p.key.as_slice())
+/// `next_key`, is a full store key under the prefix; any other key is refused).
+fn start<'a>(page: Option<&'a PageRequest>, prefix: &[u8]) -> AppResult<Option<&'a [u8]>> {
+    match page.filter(|p| !p.key.is_empty()) {
+        None => Ok(None),
+        Some(p) if p.key.starts_with(prefix) => Ok(Some(p.key.as_slice())),
+        Some(_) => Err(bad(
+            "pagination.key is not a key this query returned: pass next_key unchanged",
+        )),
+    }
+}
+
+/// How many rows a page needs read: all of them when the total is counted.
+fn rows_needed(page: Option<&PageRequest>) -> usize {
+    page.filter(|p| p.limit > 0 && !p.count_total)
+        .map(|p| p.offset.saturating_add(p.limit).saturating_add(1))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX)
 }
 
 impl GovModule {
@@ -191,7 +205,8 @@ impl GovModule {
         cosmrs::proto::cosmos::base::query::v1beta1::PageResponse,
     )> {
         let prefix = entry_key(tag, id, &[]);
-        let rows = Store::new(ctx).scan(&prefix, start(page));
+        let from = start(page, &prefix)?;
+        let rows = Store::new(ctx).scan_limited(&prefix, from, rows_needed(page));
         paginate(
             rows.into_iter()
                 .map(|(k, v)| decode::<T>("entry", &v).map(|t| (k, t))),
@@ -232,13 +247,30 @@ impl GovModule {
             vec![PROPOSAL]
         };
         let page = r.pagination.as_ref();
-        let keys = Store::new(ctx).scan(&prefix, start(page));
+        let from = start(page, &prefix)?;
+        // One filter (or none) is exactly the index walked: read only what the page needs.
+        let filters = [voter.is_some(), depositor.is_some(), status != 0]
+            .iter()
+            .filter(|f| **f)
+            .count();
+        let needed = if filters <= 1 {
+            rows_needed(page)
+        } else {
+            usize::MAX
+        };
+        let direct = prefix == [PROPOSAL];
+        let keys = Store::new(ctx).scan_limited(&prefix, from, needed);
         let mut rows = Vec::new();
-        for (key, _) in keys {
+        for (key, value) in keys {
             let id = trailing_id(&key)?;
             let mut store = Store::new(ctx);
-            let Some(p) = store.proposal(id)? else {
-                continue;
+            let p = if direct {
+                decode::<Proposal>("proposal", &value)?
+            } else {
+                match store.proposal(id)? {
+                    Some(p) => p,
+                    None => continue,
+                }
             };
             if status != 0 && p.status != status {
                 continue;

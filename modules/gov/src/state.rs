@@ -14,6 +14,7 @@
 //! | `a` voting_end_ns id | 1 — proposals in their voting period, by deadline |
 //! | `n` | the next proposal id (JSON) |
 //! | `c` | the constitution (JSON) |
+//! | `o` | the sum of the open proposals' deposits (JSON) |
 //! | `P` | params (JSON) |
 //!
 //! Ids and times are big-endian u64 (times in nanoseconds since the Unix epoch).
@@ -33,6 +34,10 @@ pub const PREFIX: &[u8] = b"gov/";
 pub const PARAMS: Item<Params> = Item::new("P");
 pub const NEXT_PROPOSAL_ID: Item<u64> = Item::new("n");
 pub const CONSTITUTION: Item<String> = Item::new("c");
+/// The sum of the deposits of proposals in their deposit or voting period: what the gov
+/// account holds for them (kept as a running total so that no block hook walks every open
+/// proposal).
+pub const OPEN_DEPOSITS: Item<Vec<depin_app::coins::Coin>> = Item::new("o");
 
 /// The value of index and queue entries (the store keeps no empty values).
 pub const MARK: &[u8] = &[1];
@@ -136,6 +141,25 @@ impl<'c, 'a, 'p> Store<'c, 'a, 'p> {
     /// Every (key, value) with `prefix`, starting at `start` (a full key) when given.
     pub fn scan(&mut self, prefix: &[u8], start: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.range(start.unwrap_or(prefix), prefix_end(prefix).as_deref())
+    }
+
+    /// At most `max` (key, value) with `prefix`, from `start` when given.
+    pub fn scan_limited(
+        &mut self,
+        prefix: &[u8],
+        start: Option<&[u8]>,
+        max: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let end = prefix_end(prefix);
+        self.ctx
+            .storage(PREFIX)
+            .range(
+                Some(start.unwrap_or(prefix)),
+                end.as_deref(),
+                Order::Ascending,
+            )
+            .take(max)
+            .collect()
     }
 
     /// Every (key, value) in `[start, end)`.

@@ -366,6 +366,46 @@ fn bad_proposals_votes_and_deposits_are_refused_without_state_changes() {
     let inner = c.deposit_msg(ALICE, 1, 1);
     let m = c.submit_msg(ALICE, vec![inner], MIN_DEPOSIT, false);
     c.fails(ALICE, vec![m], "gov", 12);
+    // Its v1beta1 forms too.
+    let inner = common::any(
+        "/cosmos.gov.v1beta1.MsgDeposit",
+        pb1::MsgDeposit {
+            proposal_id: 1,
+            depositor: gov_address(),
+            amount: coins(1),
+        },
+    );
+    let m = c.submit_msg(ALICE, vec![inner], MIN_DEPOSIT, false);
+    c.fails(ALICE, vec![m], "gov", 12);
+    // More messages than a proposal may carry.
+    let m = c.submit_msg(
+        ALICE,
+        vec![community_tax_msg("0.05"); 65],
+        MIN_DEPOSIT,
+        false,
+    );
+    c.fails(ALICE, vec![m], "gov", 5);
+    // Governance params that would break it: a period beyond a year, deposits charged on
+    // cancel sent to a module account (the bonded pool).
+    let gov_update = |edit: &dyn Fn(&mut depin_gov::Params)| {
+        let mut p = gov_params();
+        edit(&mut p);
+        common::any(
+            "/cosmos.gov.v1.MsgUpdateParams",
+            pb::MsgUpdateParams {
+                authority: gov_address(),
+                params: Some(p.to_proto()),
+            },
+        )
+    };
+    for bad in [
+        gov_update(&|p| p.voting_period_ns = 400 * 86_400 * 1_000_000_000),
+        gov_update(&|p| p.proposal_cancel_dest = module(depin_staking::BONDED_POOL)),
+        gov_update(&|p| p.proposal_cancel_dest = "depin1nothing".into()),
+    ] {
+        let m = c.submit_msg(ALICE, vec![bad], MIN_DEPOSIT, false);
+        c.fails(ALICE, vec![m], "gov", 12);
+    }
     // An invalid inner message (bad params): refused at submission.
     let m = c.submit_msg(ALICE, vec![community_tax_msg("2")], MIN_DEPOSIT, false);
     c.fails(ALICE, vec![m], "gov", 12);
@@ -547,6 +587,45 @@ fn proposals_are_listed_by_status_voter_and_depositor() {
     assert_eq!(
         list(&c, S::VotingPeriod, &c.address(1), &c.address(BOB), 0),
         Vec::<u64>::new()
+    );
+    let (_, code, log) = c.query_err(
+        "/cosmos.gov.v1.Query/Proposals",
+        pb::QueryProposalsRequest {
+            pagination: Some(cosmrs::proto::cosmos::base::query::v1beta1::PageRequest {
+                key: b"n".to_vec(),
+                limit: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(code, 18, "{log}");
+    // Paging by the key a page returned.
+    let first: pb::QueryProposalsResponse = c.query(
+        "/cosmos.gov.v1.Query/Proposals",
+        pb::QueryProposalsRequest {
+            pagination: Some(cosmrs::proto::cosmos::base::query::v1beta1::PageRequest {
+                limit: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let next: pb::QueryProposalsResponse = c.query(
+        "/cosmos.gov.v1.Query/Proposals",
+        pb::QueryProposalsRequest {
+            pagination: Some(cosmrs::proto::cosmos::base::query::v1beta1::PageRequest {
+                key: first.pagination.unwrap().next_key,
+                limit: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(first.proposals[0].id, a);
+    assert_eq!(
+        next.proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![b, e]
     );
     let r: pb::QueryDepositsResponse = c.query(
         "/cosmos.gov.v1.Query/Deposits",
@@ -926,4 +1005,50 @@ fn every_module_takes_its_authority_gated_messages_from_governance() {
     );
     assert_eq!(auditors.auditors.len(), 1);
     assert_eq!(c.balance(BOB), bob + 400_000);
+}
+
+#[test]
+fn a_cancel_charge_sent_to_the_community_pool_lands_in_its_books() {
+    use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+    let mut c = Chain::new(5);
+    let mut p = gov_params();
+    p.proposal_cancel_dest = module(depin_distribution::MODULE_ACCOUNT);
+    p.proposal_cancel_ratio = "0.1".parse().unwrap();
+    let m = common::any(
+        "/cosmos.gov.v1.MsgUpdateParams",
+        pb::MsgUpdateParams {
+            authority: gov_address(),
+            params: Some(p.to_proto()),
+        },
+    );
+    let id = c.submit(ALICE, vec![m], MIN_DEPOSIT);
+    c.vote(0, id, Yes);
+    c.vote(1, id, Yes);
+    c.finish_voting(id);
+    assert_eq!(c.status(id), S::Passed, "{}", c.proposal(id).failed_reason);
+    let pool = |c: &Chain| -> u128 {
+        let r: dpb::QueryCommunityPoolResponse = c.query(
+            "/cosmos.distribution.v1beta1.Query/CommunityPool",
+            dpb::QueryCommunityPoolRequest {},
+        );
+        r.pool.iter().find(|d| d.denom == DENOM).map_or(0, |d| {
+            d.amount.parse::<u128>().unwrap() / 1_000_000_000_000_000_000
+        })
+    };
+    let id = c.submit(BOB, vec![], MIN_DEPOSIT);
+    let (before, supply, bob) = (pool(&c), c.supply(), c.balance(BOB));
+    let m = common::any(
+        "/cosmos.gov.v1.MsgCancelProposal",
+        pb::MsgCancelProposal {
+            proposal_id: id,
+            proposer: c.address(BOB),
+        },
+    );
+    c.ok(BOB, vec![m]);
+    // Fees of the block go to validators, not the pool (the chain takes no community tax on
+    // zero fees), so the pool grows by the charge alone.
+    assert_eq!(pool(&c), before + MIN_DEPOSIT / 10);
+    assert_eq!(c.balance(BOB), bob + MIN_DEPOSIT - MIN_DEPOSIT / 10);
+    assert_eq!(c.supply(), supply);
+    assert_eq!(c.gov_balance(), 0);
 }
