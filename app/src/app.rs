@@ -354,8 +354,14 @@ impl App {
         let mut branch = Branch::new(ws, Arc::new(GasMeter::infinite()));
         let mut ctx = Ctx::new(&mut branch, env).with_router(self);
         for m in &self.modules {
-            m.begin_block(&mut ctx)
-                .map_err(|e| e.context(format!("begin block of {}", m.name())))?;
+            // A halt's reason is printed as the module wrote it (operators' tools match it).
+            m.begin_block(&mut ctx).map_err(|e| {
+                if e.is_halt() {
+                    e
+                } else {
+                    e.context(format!("begin block of {}", m.name()))
+                }
+            })?;
         }
         let events = ctx.take_events();
         branch.commit().map_err(AppError::from)?;

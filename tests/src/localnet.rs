@@ -5,7 +5,7 @@
 //! `depind` CLI the way an operator would.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -138,7 +138,14 @@ impl Localnet {
 
     /// Starts node `i`'s depind (addresses from its app.toml), then its CometBFT.
     pub fn start(&mut self, i: usize) {
-        let depind = Command::new(&self.depind_bin)
+        let bin = self.depind_bin.clone();
+        self.start_with(i, &bin);
+    }
+
+    /// As [`Localnet::start`], running the `depind` binary at `depind` (another release of
+    /// the node, e.g. one that knows an upgrade); the CLI helpers keep using `depind_bin`.
+    pub fn start_with(&mut self, i: usize, depind: &Path) {
+        let depind = Command::new(depind)
             .arg("start")
             .arg("--home")
             .arg(&self.nodes[i].home)
@@ -167,6 +174,17 @@ impl Localnet {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Waits up to `timeout` for node `i`'s depind to exit by itself: its exit status (the
+    /// process is then forgotten), or `None` while it still runs (or when none was started).
+    pub fn wait_depind_exit(&mut self, i: usize, timeout: Duration) -> Option<ExitStatus> {
+        wait_exit(&mut self.nodes[i].depind, timeout)
+    }
+
+    /// As [`Localnet::wait_depind_exit`], for node `i`'s CometBFT.
+    pub fn wait_cometbft_exit(&mut self, i: usize, timeout: Duration) -> Option<ExitStatus> {
+        wait_exit(&mut self.nodes[i].cometbft, timeout)
     }
 
     pub fn rpc(&self, i: usize) -> HttpClient {
@@ -376,6 +394,25 @@ impl Drop for Localnet {
         for i in 0..self.nodes.len() {
             self.kill(i);
         }
+    }
+}
+
+/// Polls `child` until it exits (then takes it and returns its status) or `timeout` passes.
+fn wait_exit(child: &mut Option<Child>, timeout: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    loop {
+        let status = child
+            .as_mut()?
+            .try_wait()
+            .expect("waiting for a child process");
+        if let Some(status) = status {
+            *child = None;
+            return Some(status);
+        }
+        if start.elapsed() > timeout {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -159,6 +159,13 @@ enum Command {
 
 /// Runs depind with the process arguments; exits non-zero with the error on failure.
 pub fn main() {
+    main_with_upgrades(Vec::new())
+}
+
+/// As [`main`], for a binary that knows software upgrades: `depind start` registers
+/// `handlers` (plan name → migration) with the upgrade module, so that at a planned height
+/// this binary migrates the state and goes on instead of halting.
+pub fn main_with_upgrades(handlers: Vec<(String, depin_upgrade::UpgradeHandler)>) {
     let cli = Cli::parse();
     let ctx = Context {
         home: cli.home,
@@ -168,7 +175,7 @@ pub fn main() {
         Command::Init(a) => init::run(&ctx, a),
         Command::Keys(c) => keys::run(&ctx, c),
         Command::Genesis(c) => genesis::run(&ctx, c),
-        Command::Start(a) => start::run(&ctx, a),
+        Command::Start(a) => start::run(&ctx, a, handlers),
         Command::Tx(c) => tx::run(&ctx, c),
         Command::Query(c) => query::run(&ctx, c),
         Command::Device(c) => device::run(&ctx, c),

@@ -37,7 +37,13 @@ pub struct StartArgs {
     pub minimum_gas_prices: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
+/// Runs the node; `handlers` are the software upgrades this binary can apply (see
+/// [`crate::UpgradeOptions`]).
+pub fn run(
+    ctx: &Context,
+    args: StartArgs,
+    handlers: Vec<(String, depin_upgrade::UpgradeHandler)>,
+) -> Result<()> {
     let mut cfg = AppToml::load(&ctx.home)?;
     if let Some(a) = args.abci {
         cfg.abci.address = a;
@@ -71,8 +77,10 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<()> {
     let app = crate::build_app_with(
         AppConfig::default(),
         crate::UpgradeOptions {
-            info_dir: Some(dir.clone()),
-            handlers: Vec::new(),
+            // `<home>/data`, where cosmovisor looks for it (the store lives below, in
+            // `data/depind`).
+            info_dir: Some(ctx.home.join("data")),
+            handlers,
         },
     )
     .map_err(|e| anyhow!(e))?;
