@@ -1,11 +1,13 @@
-//! A long random simulation of the whole reference chain (auth, bank, distribution, staking,
-//! slashing, device, market, rewards) through the in-process driver, with signed transactions
+//! A long random simulation of the whole reference chain (auth, bank, distribution, gov,
+//! staking, slashing, device, market, rewards) through the in-process driver, with signed transactions
 //! from a seeded random loop and the votes of the bonded set on every block (validator 2 now
 //! and then misses 25 blocks: jailed, slashed, unjailed). Traffic: bank sends; delegations,
 //! undelegations, redelegations, reward and commission withdrawals; devices onboarded (fees
 //! in tokens or data credits), heart-beating every device epoch (some go silent), beacons and
 //! witnesses, transfers; providers, orders, bids, leases settled, withdrawn, topped up and
-//! closed; claims and burns for data credits; empty blocks. Refused transactions are part of
+//! closed; claims and burns for data credits; governance proposals (none, a community tax
+//! change, a community pool spend) with deposits, plain and weighted votes and
+//! cancellations, decided every few blocks; empty blocks. Refused transactions are part of
 //! it. After every block:
 //!
 //! (a) every module's invariants over the committed state;
@@ -274,6 +276,7 @@ fn app_state(keys: &[TestKey], maker: &DeviceSigner, max_supply: u128) -> serde_
             ..Default::default()
         },
         "market": depin_market::GenesisState { params: market_params(), ..Default::default() },
+        "gov": depin_gov::GenesisState { params: gov_params(), ..Default::default() },
         "rewards": depin_rewards::GenesisState {
             params: depin_rewards::Params {
                 max_supply: Uint128::new(max_supply),
@@ -283,6 +286,22 @@ fn app_state(keys: &[TestKey], maker: &DeviceSigner, max_supply: u128) -> serde_
         },
     })
 }
+
+/// Short periods (a block is 5 s): proposals are dropped or decided within the run.
+fn gov_params() -> depin_gov::Params {
+    const BLOCK: u64 = 5_000_000_000;
+    depin_gov::Params {
+        min_deposit: vec![depin_app::coins::Coin::new(GOV_MIN_DEPOSIT, DENOM)],
+        expedited_min_deposit: vec![depin_app::coins::Coin::new(3 * GOV_MIN_DEPOSIT, DENOM)],
+        max_deposit_period_ns: 20 * BLOCK,
+        voting_period_ns: 30 * BLOCK,
+        expedited_voting_period_ns: 8 * BLOCK,
+        ..depin_gov::Params::default()
+    }
+}
+
+/// Small next to the supply room: burned deposits must not keep max_supply from binding.
+const GOV_MIN_DEPOSIT: u128 = 20_000;
 
 fn operator_of(address: &str) -> String {
     let raw = AddressCodec::new(ADDRESS_PREFIX).decode(address).unwrap();
@@ -315,6 +334,8 @@ enum Effect {
     Accepted(usize, usize),
     /// An operation on the lease of `orders[i]`; true when it closes the lease.
     Lease(usize, bool),
+    /// A governance proposal was submitted.
+    Proposal,
 }
 
 /// An order the simulation created, as far as it knows.
@@ -375,6 +396,8 @@ struct Sim {
     serial: u64,
     providers: BTreeSet<usize>,
     orders: Vec<Order>,
+    /// Governance proposals submitted so far (ids 1..=proposals).
+    proposals: u64,
     /// Validator 2 votes ABSENT until this height (a downtime, to be jailed and slashed).
     outage_until: u64,
     ledger: Ledger,
@@ -419,6 +442,7 @@ impl Sim {
             serial: 0,
             providers: BTreeSet::new(),
             orders: Vec::new(),
+            proposals: 0,
             outage_until: 0,
             ledger: Ledger::default(),
             stats: BTreeMap::new(),
@@ -959,9 +983,162 @@ impl Sim {
                     Effect::None,
                 )
             }
+            102..=109 => self.gov_op(roll),
             _ => return None,
         };
         Some(op)
+    }
+
+    /// Governance traffic: submissions (102–103), deposits (104–105), votes (106–108) and
+    /// cancellations (109), on the proposals submitted so far and one that does not exist.
+    fn gov_op(&mut self, roll: u32) -> (&'static str, usize, Vec<Any>, Effect) {
+        use cosmrs::proto::cosmos::gov::v1 as gov_pb;
+        // Mostly a proposal in the period the operation needs (deposits: deposit period;
+        // votes: voting period; cancels: either), else any id (one past the last does not
+        // exist).
+        let wanted = match roll {
+            104..=105 => vec![gov_pb::ProposalStatus::DepositPeriod],
+            106..=108 => vec![gov_pb::ProposalStatus::VotingPeriod],
+            _ => vec![
+                gov_pb::ProposalStatus::DepositPeriod,
+                gov_pb::ProposalStatus::VotingPeriod,
+            ],
+        };
+        let mut open = Vec::new();
+        for status in wanted {
+            let r: gov_pb::QueryProposalsResponse = self.query(
+                "/cosmos.gov.v1.Query/Proposals",
+                gov_pb::QueryProposalsRequest {
+                    proposal_status: status as i32,
+                    ..Default::default()
+                },
+            );
+            open.extend(r.proposals.iter().map(|p| p.id));
+        }
+        let id = if !open.is_empty() && self.rng.gen_bool(0.85) {
+            open[self.rng.gen_range(0..open.len())]
+        } else {
+            self.rng.gen_range(1..=self.proposals + 1)
+        };
+        match roll {
+            102..=103 => {
+                let proposer = self.user();
+                let messages = match self.rng.gen_range(0..3) {
+                    0 => Vec::new(),
+                    1 => {
+                        let tax = Decimal256::permille(self.rng.gen_range(0..100));
+                        #[allow(deprecated)]
+                        let msg = dist_pb::MsgUpdateParams {
+                            authority: module(depin_gov::MODULE_ACCOUNT),
+                            params: Some(dist_pb::Params {
+                                community_tax: tax.atomics().to_string(),
+                                base_proposer_reward: "0".into(),
+                                bonus_proposer_reward: "0".into(),
+                                withdraw_addr_enabled: true,
+                            }),
+                        };
+                        vec![any(depin_distribution::msgs::MSG_UPDATE_PARAMS, msg)]
+                    }
+                    _ => {
+                        let to = self.user();
+                        let msg = dist_pb::MsgCommunityPoolSpend {
+                            authority: module(depin_gov::MODULE_ACCOUNT),
+                            recipient: self.addr(to),
+                            amount: coin(self.rng.gen_range(1..2_000)).into_iter().collect(),
+                        };
+                        vec![any(depin_distribution::msgs::MSG_COMMUNITY_POOL_SPEND, msg)]
+                    }
+                };
+                let msg = gov_pb::MsgSubmitProposal {
+                    messages,
+                    initial_deposit: coin(self.rng.gen_range(1..3 * GOV_MIN_DEPOSIT))
+                        .into_iter()
+                        .collect(),
+                    proposer: self.addr(proposer),
+                    metadata: String::new(),
+                    title: "sim".into(),
+                    summary: "a simulated proposal".into(),
+                    expedited: self.rng.gen_bool(0.2),
+                };
+                (
+                    "gov_submit",
+                    proposer,
+                    vec![any(depin_gov::msgs::MSG_SUBMIT_PROPOSAL, msg)],
+                    Effect::Proposal,
+                )
+            }
+            104..=105 => {
+                let d = self.user();
+                let msg = gov_pb::MsgDeposit {
+                    proposal_id: id,
+                    depositor: self.addr(d),
+                    amount: coin(self.rng.gen_range(1..GOV_MIN_DEPOSIT))
+                        .into_iter()
+                        .collect(),
+                };
+                (
+                    "gov_deposit",
+                    d,
+                    vec![any(depin_gov::msgs::MSG_DEPOSIT, msg)],
+                    Effect::None,
+                )
+            }
+            106..=108 => {
+                // Validators mostly, so that quorum is reached now and then.
+                let voter = if self.rng.gen_bool(0.6) {
+                    self.rng.gen_range(0..VALIDATORS)
+                } else {
+                    self.user()
+                };
+                let first = self.rng.gen_range(1..=4);
+                let msg = if self.rng.gen_bool(0.7) {
+                    any(
+                        depin_gov::msgs::MSG_VOTE,
+                        gov_pb::MsgVote {
+                            proposal_id: id,
+                            voter: self.addr(voter),
+                            option: first,
+                            metadata: String::new(),
+                        },
+                    )
+                } else {
+                    let w = self.rng.gen_range(1..100u64);
+                    let second = first % 4 + 1;
+                    any(
+                        depin_gov::msgs::MSG_VOTE_WEIGHTED,
+                        gov_pb::MsgVoteWeighted {
+                            proposal_id: id,
+                            voter: self.addr(voter),
+                            options: vec![
+                                gov_pb::WeightedVoteOption {
+                                    option: first,
+                                    weight: format!("0.{w:02}"),
+                                },
+                                gov_pb::WeightedVoteOption {
+                                    option: second,
+                                    weight: format!("0.{:02}", 100 - w),
+                                },
+                            ],
+                            metadata: String::new(),
+                        },
+                    )
+                };
+                ("gov_vote", voter, vec![msg], Effect::None)
+            }
+            _ => {
+                let p = self.user();
+                let msg = gov_pb::MsgCancelProposal {
+                    proposal_id: id,
+                    proposer: self.addr(p),
+                };
+                (
+                    "gov_cancel",
+                    p,
+                    vec![any(depin_gov::msgs::MSG_CANCEL_PROPOSAL, msg)],
+                    Effect::None,
+                )
+            }
+        }
     }
 
     /// Signs `msgs` from `signer` with the next sequence, a random fee (0 to 3,000).
@@ -1082,6 +1259,7 @@ impl Sim {
             Effect::None => {}
             Effect::Onboarded(d) => self.devices.push(*d),
             Effect::Heartbeat(i, e) => self.devices[i].heartbeat = Some(e),
+            Effect::Proposal => self.proposals += 1,
             Effect::Transferred(i, to) => self.devices[i].owner = to,
             Effect::Provider(p) => {
                 self.providers.insert(p);
@@ -1451,6 +1629,29 @@ fn all_modules_random_simulation() {
         sim.providers.len(),
         sim.orders.len(),
         sim.orders.iter().filter(|o| o.provider.is_some()).count(),
+    );
+    // Where the proposals ended (dropped and cancelled ones are gone from state).
+    let mut outcomes = BTreeMap::<String, u64>::new();
+    for status in 1..=5 {
+        let r: cosmrs::proto::cosmos::gov::v1::QueryProposalsResponse = sim.query(
+            "/cosmos.gov.v1.Query/Proposals",
+            cosmrs::proto::cosmos::gov::v1::QueryProposalsRequest {
+                proposal_status: status,
+                ..Default::default()
+            },
+        );
+        let name = cosmrs::proto::cosmos::gov::v1::ProposalStatus::try_from(status)
+            .map(|s| {
+                s.as_str_name()
+                    .trim_start_matches("PROPOSAL_STATUS_")
+                    .to_lowercase()
+            })
+            .unwrap_or_default();
+        outcomes.insert(name, r.proposals.len() as u64);
+    }
+    println!(
+        "sim_all: {} proposals: {outcomes:?}, the rest dropped or cancelled",
+        sim.proposals
     );
     for (kind, (ok, refused)) in &sim.stats {
         println!("sim_all:   {kind:>20}: {ok:>4} accepted, {refused:>4} refused");
