@@ -3,6 +3,7 @@
 //! helpers to sign, broadcast, wait and query (CometBFT RPC, ABCI query, gRPC); and
 //! [`localnet::Localnet`], a multi-validator network of such processes.
 
+pub mod cli;
 pub mod localnet;
 
 use std::path::{Path, PathBuf};

@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use depin_device::client::DeviceSigner;
 use depin_simapp::testing::TestKey;
+use depin_tests::cli::{
+    attr, coin_amount, dec_units, has_attr, hex, module_account, num, tx_events, Events, DEC,
+};
 use depin_tests::localnet::Localnet;
 use prost::Message;
 use serde_json::{json, Value};
@@ -72,26 +75,6 @@ const FUNDS: u128 = 1_000_000_000;
 const MAKER_SECRET: [u8; 32] = [0x4d; 32];
 const DEVICE_SECRETS: [[u8; 32]; 2] = [[0x5e; 32], [0x5f; 32]];
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn num(v: &Value) -> u128 {
-    match v {
-        Value::String(s) => s.parse().unwrap_or_else(|_| panic!("not a number: {v}")),
-        Value::Number(n) => n.as_u64().map(u128::from).expect("an integer"),
-        Value::Null => 0,
-        _ => panic!("not a number: {v}"),
-    }
-}
-
-/// "250udepin" → 250.
-fn coin_amount(s: &str) -> u128 {
-    s.strip_suffix(DENOM)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not an amount of {DENOM}: {s:?}"))
-}
-
 /// The udepin in a JSON coin list ([{denom, amount}]).
 fn coins_amount(v: &Value) -> u128 {
     v.as_array()
@@ -100,18 +83,6 @@ fn coins_amount(v: &Value) -> u128 {
         .filter(|c| c["denom"] == DENOM)
         .map(|c| num(&c["amount"]))
         .sum()
-}
-
-/// One in 10^18: the unit of the chain's decimals.
-const DEC: u128 = 1_000_000_000_000_000_000;
-
-/// A decimal ("12.5", "0.600000000000000000") in 10^-18 units.
-fn dec_units(s: &str) -> u128 {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    assert!(frac.len() <= 18, "decimal {s}");
-    let int: u128 = int.parse().unwrap_or_else(|_| panic!("decimal {s}"));
-    let frac: u128 = format!("{frac:0<18}").parse().expect("decimal");
-    int * DEC + frac
 }
 
 /// `a × b / 10^18` rounded half to even (a decimal product).
@@ -124,12 +95,6 @@ fn mul_dec(a: u128, b: u128) -> u128 {
     }
 }
 
-/// The bech32 address of module account `name`.
-fn module_account(name: &str) -> String {
-    depin_app::address::AddressCodec::new(depin_simapp::ADDRESS_PREFIX)
-        .encode(&depin_app::address::module_address(name))
-}
-
 /// A key that signs transactions: `name` in node `home`'s test keyring.
 #[derive(Clone, Debug)]
 struct Signer {
@@ -138,105 +103,30 @@ struct Signer {
     address: String,
 }
 
-/// The attributes of the events of type `kind` in a CLI transaction result.
-fn tx_events(r: &Value, kind: &str) -> Vec<Vec<(String, String)>> {
-    r["events"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no events in {r}"))
-        .iter()
-        .filter(|e| e["type"] == kind)
-        .map(|e| {
-            e["attributes"]
-                .as_array()
-                .expect("attributes")
-                .iter()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> &'a str {
-    attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no attribute {key} in {attrs:?}"))
-}
-
-fn has_attr(attrs: &[(String, String)], key: &str) -> bool {
-    attrs.iter().any(|(k, _)| k == key)
-}
-
-type Events = Vec<(String, Vec<(String, String)>)>;
-
 struct Chain {
     net: Localnet,
     dir: tempfile::TempDir,
 }
 
 impl Chain {
-    /// `depind query <args> --height <h>` through node0 (h = 0: latest).
     fn query_at(&self, h: u64, args: &[&str]) -> Value {
-        let h = h.to_string();
-        let mut all = args.to_vec();
-        all.extend_from_slice(&["--height", &h]);
-        self.net.query(0, &all)
+        self.net.query_at(0, h, args)
     }
 
     fn query(&self, args: &[&str]) -> Value {
         self.net.query(0, args)
     }
 
-    /// `depind <args> --output json` in node0's home (the device signing commands).
     fn cli_json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&["--output", "json"]);
-        let out = self.net.depind(0, &all);
-        assert!(
-            out.status.success(),
-            "depind {all:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("depind {all:?} printed no JSON ({e})"))
+        self.net.cli_json(0, args)
     }
 
     /// `depind tx <args> --from <signer>` with the test's gas and fee, signed in the signer's
     /// home, broadcast to that node and waited for. Returns the result whatever its code.
     fn try_tx(&self, s: &Signer, args: &[&str]) -> Value {
-        let node = self.net.nodes[s.home].rpc_url();
-        let gas = GAS.to_string();
-        let fee = format!("{FEE}{DENOM}");
-        let mut all = vec!["tx"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--from",
-            &s.name,
-            "--keyring-backend",
-            "test",
-            "--node",
-            &node,
-            "--gas",
-            &gas,
-            "--fees",
-            &fee,
-            "--wait",
-            "--output",
-            "json",
-        ]);
-        let out = self.net.depind(s.home, &all);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "depind {all:?} printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--from", &s.name]);
+        self.net.tx_json(s.home, &all, GAS, FEE)
     }
 
     /// As [`Chain::try_tx`], asserting it succeeded; returns (height, result).
@@ -282,35 +172,13 @@ impl Chain {
         (h, id, r)
     }
 
-    /// An ABCI query at height `h` through node0's CometBFT.
     fn abci<Resp: Message + Default>(&self, h: u64, path: &str, req: impl Message) -> Resp {
-        let height = Some(Height::try_from(h).expect("height"));
-        let r = self
-            .net
-            .rt
-            .block_on(self.net.rpc(0).abci_query(
-                Some(path.to_string()),
-                req.encode_to_vec(),
-                height,
-                false,
-            ))
-            .unwrap_or_else(|e| panic!("abci_query {path} at {h}: {e}"));
-        assert_eq!(r.code.value(), 0, "{path} at {h}: {}", r.log);
-        Resp::decode(r.value.as_slice()).expect("decode")
+        self.net.abci_at(0, h, path, req)
     }
 
     /// A balance at height `h` (ABCI query: fast enough for every height).
     fn balance_at(&self, h: u64, address: &str) -> u128 {
-        use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
-        let r: QueryBalanceResponse = self.abci(
-            h,
-            "/cosmos.bank.v1beta1.Query/Balance",
-            QueryBalanceRequest {
-                address: address.into(),
-                denom: DENOM.into(),
-            },
-        );
-        r.balance.map_or(0, |c| c.amount.parse().expect("amount"))
+        self.net.balance_abci_at(0, h, address)
     }
 
     fn supply_at(&self, h: u64) -> u128 {
@@ -329,32 +197,7 @@ impl Chain {
 
     /// The events of block `h`'s FinalizeBlock outside transactions (begin and end block).
     fn block_events(&self, h: u64) -> Events {
-        let r = self
-            .net
-            .rt
-            .block_on(
-                self.net
-                    .rpc(0)
-                    .block_results(Height::try_from(h).expect("height")),
-            )
-            .unwrap_or_else(|e| panic!("/block_results?height={h}: {e}"));
-        r.finalize_block_events
-            .iter()
-            .map(|e| {
-                (
-                    e.kind.clone(),
-                    e.attributes
-                        .iter()
-                        .map(|a| {
-                            (
-                                a.key_str().unwrap_or_default().to_string(),
-                                a.value_str().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                )
-            })
-            .collect()
+        self.net.block_events(0, h)
     }
 
     /// Block `h`'s time (BFT time) in nanoseconds since the Unix epoch.

@@ -26,6 +26,7 @@ use base64::Engine;
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as dist;
 use depin_device::client::DeviceSigner;
 use depin_simapp::testing::TestKey;
+use depin_tests::cli::{attr, coin_amount, hex, module_account, num, tx_events, Events, DEC};
 use depin_tests::localnet::Localnet;
 use prost::Message;
 use serde_json::{json, Value};
@@ -59,8 +60,6 @@ const FEE: u128 = 1_250;
 const OWNER_FUNDS: u128 = 20_000_000;
 const DELEGATOR_FUNDS: u128 = 100_000_000;
 const DELEGATION: u128 = 60_000_000;
-/// One in 10^18 units: distribution's decimals.
-const DEC: u128 = 1_000_000_000_000_000_000;
 
 /// Device and signer secrets (fixed: the run is reproducible).
 const MAKER_SECRET: [u8; 32] = [0x4d; 32];
@@ -68,36 +67,11 @@ const DEVICE_SECRET: [u8; 32] = [0x5e; 32];
 const OWNER_SECRET: [u8; 32] = [0x6f; 32];
 const DELEGATOR_SECRET: [u8; 32] = [0x7a; 32];
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn num(v: &Value) -> u128 {
-    match v {
-        Value::String(s) => s.parse().unwrap_or_else(|_| panic!("not a number: {v}")),
-        Value::Number(n) => n.as_u64().map(u128::from).expect("an integer"),
-        Value::Null => 0,
-        _ => panic!("not a number: {v}"),
-    }
-}
-
-/// "250udepin" → 250.
-fn coin_amount(s: &str) -> u128 {
-    s.strip_suffix(DENOM)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not an amount of {DENOM}: {s:?}"))
-}
-
 /// A distribution decimal in 10^-18 units: "12.500000000000000000" (JSON) or
-/// "12500000000000000000" (protobuf LegacyDec).
+/// "12500000000000000000" (protobuf LegacyDec: no point, the integer of the units).
 fn dec_units(s: &str) -> u128 {
     match s.split_once('.') {
-        Some((int, frac)) => {
-            assert!(frac.len() <= 18, "decimal {s}");
-            let int: u128 = int.parse().expect("decimal");
-            let frac: u128 = format!("{frac:0<18}").parse().expect("decimal");
-            int * DEC + frac
-        }
+        Some(_) => depin_tests::cli::dec_units(s),
         None => s.parse().expect("decimal"),
     }
 }
@@ -134,60 +108,22 @@ struct Chain {
 }
 
 impl Chain {
-    /// `depind query <args> --height <h>` (h = 0: latest).
     fn query_at(&self, h: u64, args: &[&str]) -> Value {
-        let h = h.to_string();
-        let mut all = args.to_vec();
-        all.extend_from_slice(&["--height", &h]);
-        self.net.query(0, &all)
+        self.net.query_at(0, h, args)
     }
 
     fn query(&self, args: &[&str]) -> Value {
         self.query_at(0, args)
     }
 
-    /// `depind <args> -o json` in node0's home (the device signing commands).
     fn cli_json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&["--output", "json"]);
-        let out = self.net.depind(0, &all);
-        assert!(
-            out.status.success(),
-            "depind {all:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("depind {all:?} printed no JSON ({e})"))
+        self.net.cli_json(0, args)
     }
 
     /// `depind tx <args>` with the test's gas and fee, signed in node0's keyring, broadcast to
     /// node0 and waited for. Returns the result whatever its code (CheckTx refusals too).
     fn try_tx(&self, args: &[&str]) -> Value {
-        let node = self.net.nodes[0].rpc_url();
-        let gas = GAS.to_string();
-        let fee = format!("{FEE}{DENOM}");
-        let mut all = vec!["tx"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--keyring-backend",
-            "test",
-            "--node",
-            &node,
-            "--gas",
-            &gas,
-            "--fees",
-            &fee,
-            "--wait",
-            "--output",
-            "json",
-        ]);
-        let out = self.net.depind(0, &all);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "depind {all:?} printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        self.net.tx_json(0, args, GAS, FEE)
     }
 
     /// As [`Chain::try_tx`], asserting it succeeded; returns (height, result).
@@ -214,35 +150,13 @@ impl Chain {
         num(&self.query_at(h, &["bank", "total-supply", "--denom", DENOM])["amount"])
     }
 
-    /// An ABCI query at height `h` through node0's CometBFT.
     fn abci<Resp: Message + Default>(&self, h: u64, path: &str, req: impl Message) -> Resp {
-        let height = Some(Height::try_from(h).expect("height"));
-        let r = self
-            .net
-            .rt
-            .block_on(self.net.rpc(0).abci_query(
-                Some(path.to_string()),
-                req.encode_to_vec(),
-                height,
-                false,
-            ))
-            .unwrap_or_else(|e| panic!("abci_query {path} at {h}: {e}"));
-        assert_eq!(r.code.value(), 0, "{path} at {h}: {}", r.log);
-        Resp::decode(r.value.as_slice()).expect("decode")
+        self.net.abci_at(0, h, path, req)
     }
 
     /// A balance at height `h` by ABCI query (faster than the CLI for many heights).
     fn balance_abci_at(&self, h: u64, address: &str) -> u128 {
-        use cosmos_sdk_proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
-        let r: QueryBalanceResponse = self.abci(
-            h,
-            "/cosmos.bank.v1beta1.Query/Balance",
-            QueryBalanceRequest {
-                address: address.into(),
-                denom: DENOM.into(),
-            },
-        );
-        r.balance.map_or(0, |c| c.amount.parse().expect("amount"))
+        self.net.balance_abci_at(0, h, address)
     }
 
     /// The rewards (10^-18 udepin) a delegation of `stake` to node `v`'s validator, started
@@ -302,33 +216,8 @@ impl Chain {
     }
 
     /// The events of block `h`'s FinalizeBlock (begin and end block work): (type, attributes).
-    fn block_events(&self, h: u64) -> Vec<(String, Vec<(String, String)>)> {
-        let r = self
-            .net
-            .rt
-            .block_on(
-                self.net
-                    .rpc(0)
-                    .block_results(Height::try_from(h).expect("height")),
-            )
-            .unwrap_or_else(|e| panic!("/block_results?height={h}: {e}"));
-        r.finalize_block_events
-            .iter()
-            .map(|e| {
-                (
-                    e.kind.clone(),
-                    e.attributes
-                        .iter()
-                        .map(|a| {
-                            (
-                                a.key_str().unwrap_or_default().to_string(),
-                                a.value_str().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                )
-            })
-            .collect()
+    fn block_events(&self, h: u64) -> Events {
+        self.net.block_events(0, h)
     }
 
     /// Number of transactions in block `h`.
@@ -340,43 +229,6 @@ impl Chain {
             .unwrap_or_else(|e| panic!("/block?height={h}: {e}"));
         b.block.data.len()
     }
-}
-
-/// The bech32 address of module account `name`.
-fn module_account(name: &str) -> String {
-    depin_app::address::AddressCodec::new(depin_simapp::ADDRESS_PREFIX)
-        .encode(&depin_app::address::module_address(name))
-}
-
-fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> &'a str {
-    attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no attribute {key} in {attrs:?}"))
-}
-
-/// The attributes of the events of type `kind` in a CLI transaction result.
-fn tx_events(r: &Value, kind: &str) -> Vec<Vec<(String, String)>> {
-    r["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|e| e["type"] == kind)
-        .map(|e| {
-            e["attributes"]
-                .as_array()
-                .expect("attributes")
-                .iter()
-                .map(|a| {
-                    (
-                        a["key"].as_str().unwrap_or_default().to_string(),
-                        a["value"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Puts `secret` in node0's test keyring as `name`; returns the key.
