@@ -179,3 +179,59 @@ pub fn reserve_ports(count: u16) -> u16 {
     }
     panic!("no {count} consecutive free ports below 32768 on 127.0.0.1");
 }
+
+/// Adds a validator to a staking genesis as `collect-gentxs` writes one: operated by the
+/// account `address` (its `…valoper` twin), consensus key `consensus_key` (ed25519), `stake`
+/// tokens self-delegated, commission `rate` (max 1, max change 0.01), status Unbonded (InitChain
+/// bonds it). The stake must be in the not-bonded pool's genesis balance.
+pub fn add_genesis_validator(
+    staking: &mut depin_staking::GenesisState,
+    address: &str,
+    consensus_key: [u8; 32],
+    stake: u128,
+    rate: cosmwasm_std::Decimal256,
+    genesis_seconds: u64,
+) {
+    use base64::Engine;
+    use cosmwasm_std::{Decimal256, Timestamp, Uint128};
+    use depin_staking::genesis::*;
+    let raw = depin_app::address::AddressCodec::new(crate::ADDRESS_PREFIX)
+        .decode(address)
+        .unwrap_or_else(|e| panic!("validator address {address}: {e}"));
+    let operator = depin_app::address::AddressCodec::new(crate::VALOPER_PREFIX).encode(&raw);
+    let shares = depin_staking::dec::from_tokens(Uint128::new(stake));
+    let moniker = format!("validator-{}", staking.validators.len());
+    staking.validators.push(GenesisValidator {
+        operator_address: operator.clone(),
+        consensus_pubkey: GenesisPubKey {
+            type_url: depin_staking::types::ED25519_PUBKEY_URL.into(),
+            key: base64::engine::general_purpose::STANDARD.encode(consensus_key),
+        },
+        jailed: false,
+        status: "BOND_STATUS_UNBONDED".into(),
+        tokens: Uint128::new(stake),
+        delegator_shares: shares,
+        description: depin_staking::types::Description {
+            moniker,
+            ..Default::default()
+        },
+        unbonding_height: 0,
+        unbonding_time: Timestamp::from_nanos(0),
+        commission: GenesisCommission {
+            commission_rates: GenesisCommissionRates {
+                rate,
+                max_rate: Decimal256::one(),
+                max_change_rate: Decimal256::percent(1),
+            },
+            update_time: Timestamp::from_seconds(genesis_seconds),
+        },
+        min_self_delegation: Uint128::one(),
+        unbonding_on_hold_ref_count: 0,
+        unbonding_ids: Vec::new(),
+    });
+    staking.delegations.push(GenesisDelegation {
+        delegator_address: address.to_string(),
+        validator_address: operator,
+        shares,
+    });
+}

@@ -27,7 +27,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine;
 use cosmrs::proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
@@ -38,7 +37,7 @@ use cosmrs::proto::cosmos::distribution::v1beta1 as dist_pb;
 use cosmrs::proto::cosmos::slashing::v1beta1 as slash_pb;
 use cosmrs::proto::cosmos::staking::v1beta1 as staking_pb;
 use cosmrs::Any;
-use cosmwasm_std::{Decimal256, Timestamp, Uint128};
+use cosmwasm_std::{Decimal256, Uint128};
 use depin_app::address::{module_address, AddressCodec};
 use depin_app::app::App;
 use depin_app::context::{Env, ExecMode};
@@ -49,7 +48,7 @@ use depin_device::client::{self, Beacon, DeviceSigner, Onboarding};
 use depin_proto::depin::device::v1 as device_pb;
 use depin_proto::depin::market::v1 as market_pb;
 use depin_proto::depin::rewards::v1 as rewards_pb;
-use depin_simapp::testing::{msg_send, sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{add_genesis_validator, msg_send, sign, FeeSpec, SignerData, TestKey};
 use depin_simapp::{default_app, ADDRESS_PREFIX, DENOM, VALOPER_PREFIX};
 use prost::Message;
 use rand::rngs::StdRng;
@@ -180,7 +179,6 @@ fn market_params() -> depin_market::Params {
 }
 
 fn app_state(keys: &[TestKey], maker: &DeviceSigner, max_supply: u128) -> serde_json::Value {
-    use depin_staking::genesis::*;
     let accounts: Vec<_> = keys
         .iter()
         .enumerate()
@@ -208,41 +206,14 @@ fn app_state(keys: &[TestKey], maker: &DeviceSigner, max_supply: u128) -> serde_
         ..Default::default()
     };
     for (v, stake) in STAKES.iter().enumerate() {
-        let operator = operator_of(&keys[v].address);
-        let shares = depin_staking::dec::from_tokens(Uint128::new(*stake));
-        staking.validators.push(GenesisValidator {
-            operator_address: operator.clone(),
-            consensus_pubkey: GenesisPubKey {
-                type_url: depin_staking::types::ED25519_PUBKEY_URL.into(),
-                key: base64::engine::general_purpose::STANDARD.encode(cons_key(v)),
-            },
-            jailed: false,
-            status: "BOND_STATUS_UNBONDED".into(),
-            tokens: Uint128::new(*stake),
-            delegator_shares: shares,
-            description: depin_staking::types::Description {
-                moniker: format!("validator-{v}"),
-                ..Default::default()
-            },
-            unbonding_height: 0,
-            unbonding_time: Timestamp::from_nanos(0),
-            commission: GenesisCommission {
-                commission_rates: GenesisCommissionRates {
-                    rate: dec(["0.05", "0.1", "0.2"][v]),
-                    max_rate: dec("1"),
-                    max_change_rate: dec("0.01"),
-                },
-                update_time: Timestamp::from_seconds(GENESIS_TIME as u64),
-            },
-            min_self_delegation: Uint128::one(),
-            unbonding_on_hold_ref_count: 0,
-            unbonding_ids: Vec::new(),
-        });
-        staking.delegations.push(GenesisDelegation {
-            delegator_address: keys[v].address.clone(),
-            validator_address: operator,
-            shares,
-        });
+        add_genesis_validator(
+            &mut staking,
+            &keys[v].address,
+            cons_key(v),
+            *stake,
+            dec(["0.05", "0.1", "0.2"][v]),
+            GENESIS_TIME as u64,
+        );
     }
     let slashing = depin_slashing::GenesisState {
         params: depin_slashing::Params {

@@ -2,6 +2,10 @@
 //! CLI's JSON (numbers, coins, decimals, events) and calling it at a height, with a fixed gas
 //! and fee, or through ABCI and CometBFT's block results.
 
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use depin_simapp::testing::TestKey;
 use prost::Message;
 use serde_json::Value;
 use tendermint::block::Height;
@@ -89,6 +93,41 @@ pub fn has_attr(attrs: &[(String, String)], key: &str) -> bool {
 }
 
 impl Localnet {
+    /// Puts `secret` in node `i`'s test keyring as `name` (`depind keys import`); returns
+    /// the key.
+    pub fn import_key(&self, i: usize, name: &str, secret: &[u8; 32]) -> TestKey {
+        let mut child = Command::new(&self.depind_bin)
+            .args([
+                "keys",
+                "import",
+                name,
+                "--keyring-backend",
+                "test",
+                "--home",
+            ])
+            .arg(&self.nodes[i].home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("depind keys import");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{}\n", hex(secret)).as_bytes())
+            .expect("write the key");
+        let out = child.wait_with_output().expect("depind keys import");
+        assert!(
+            out.status.success(),
+            "keys import {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TestKey::from_key(
+            cosmrs::crypto::secp256k1::SigningKey::from_slice(secret).expect("secp256k1 key"),
+        )
+    }
+
     /// `depind query <args> --height <h>` through node `via` (h = 0: latest).
     pub fn query_at(&self, via: usize, h: u64, args: &[&str]) -> Value {
         let h = h.to_string();

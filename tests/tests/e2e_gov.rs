@@ -21,13 +21,10 @@
 //! - at every height of the run the gov module account holds exactly the deposits of the open
 //!   proposals, and the supply is the genesis supply less exactly the burned deposits and fees.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use depin_device::client::DeviceSigner;
-use depin_simapp::testing::TestKey;
 use depin_tests::cli::{
     attr, coin_amount, dec_units, has_attr, hex, module_account, num, tx_events, Events, DEC,
 };
@@ -352,38 +349,10 @@ fn expected_tally(chain: &Chain, votes: &[(String, VoteOptions)]) -> (Tally, u12
 
 /// Puts `secret` in node0's test keyring as `name`.
 fn import_key(net: &Localnet, name: &str, secret: &[u8; 32]) -> Signer {
-    let mut child = Command::new(&net.depind_bin)
-        .args([
-            "keys",
-            "import",
-            name,
-            "--keyring-backend",
-            "test",
-            "--home",
-        ])
-        .arg(&net.nodes[0].home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("depind keys import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n", hex(secret)).as_bytes())
-        .expect("write the key");
-    let out = child.wait_with_output().expect("depind keys import");
-    assert!(
-        out.status.success(),
-        "keys import {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let key = cosmrs::crypto::secp256k1::SigningKey::from_slice(secret).expect("secp256k1 key");
     Signer {
         home: 0,
         name: name.to_string(),
-        address: TestKey::from_key(key).address,
+        address: net.import_key(0, name, secret).address,
     }
 }
 

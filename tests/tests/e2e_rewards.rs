@@ -18,14 +18,11 @@
 //! - the community pool holds at least the community bucket, the device pots nobody earned
 //!   and the 2% tax on the validators' buckets allocated.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use cosmos_sdk_proto::cosmos::distribution::v1beta1 as dist;
 use depin_device::client::DeviceSigner;
-use depin_simapp::testing::TestKey;
 use depin_tests::cli::{attr, coin_amount, hex, module_account, num, tx_events, Events, DEC};
 use depin_tests::localnet::Localnet;
 use prost::Message;
@@ -231,39 +228,6 @@ impl Chain {
     }
 }
 
-/// Puts `secret` in node0's test keyring as `name`; returns the key.
-fn import_key(net: &Localnet, name: &str, secret: &[u8; 32]) -> TestKey {
-    let mut child = Command::new(&net.depind_bin)
-        .args([
-            "keys",
-            "import",
-            name,
-            "--keyring-backend",
-            "test",
-            "--home",
-        ])
-        .arg(&net.nodes[0].home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("depind keys import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n", hex(secret)).as_bytes())
-        .expect("write the key");
-    let out = child.wait_with_output().expect("depind keys import");
-    assert!(
-        out.status.success(),
-        "keys import {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let key = cosmrs::crypto::secp256k1::SigningKey::from_slice(secret).expect("secp256k1 key");
-    TestKey::from_key(key)
-}
-
 /// Short epochs for both modules, a simple halving schedule without cap, and the maker `acme`
 /// allowed to attest hotspots.
 fn patch_genesis(g: &mut Value) {
@@ -318,8 +282,8 @@ fn emission_device_rewards_claims_and_delegator_withdrawals() {
         net.start(i);
     }
     net.wait_height(0, 2, TIMEOUT);
-    let owner = import_key(&net, "owner", &OWNER_SECRET);
-    let delegator = import_key(&net, "delegator", &DELEGATOR_SECRET);
+    let owner = net.import_key(0, "owner", &OWNER_SECRET);
+    let delegator = net.import_key(0, "delegator", &DELEGATOR_SECRET);
     let chain = Chain { net };
     let net = &chain.net;
     let node0 = net.nodes[0].key_name.clone();

@@ -5,21 +5,20 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
 use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse,
 };
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::gov::v1 as pb;
 use cosmrs::Any;
-use cosmwasm_std::{Decimal256, Timestamp, Uint128};
+use cosmwasm_std::Decimal256;
 use depin_app::address::{module_address, AddressCodec};
 use depin_app::app::{App, AppConfig};
 use depin_app::coins::Coin;
 use depin_app::context::Event;
 use depin_app::driver::InProcess;
 use depin_app::node::NodeConfig;
-use depin_simapp::testing::{sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{add_genesis_validator, sign, FeeSpec, SignerData, TestKey};
 use depin_simapp::{ADDRESS_PREFIX, DENOM, VALOPER_PREFIX};
 use prost::Message;
 use tendermint_proto::v0_38::abci::{ExecTxResult, ResponseFinalizeBlock};
@@ -75,7 +74,6 @@ pub fn coins(amount: u128) -> Vec<ProtoCoin> {
 }
 
 pub fn app_state(keys: &[TestKey], gov: &depin_gov::GenesisState) -> serde_json::Value {
-    use depin_staking::genesis::*;
     let accounts: Vec<_> = keys
         .iter()
         .enumerate()
@@ -92,7 +90,6 @@ pub fn app_state(keys: &[TestKey], gov: &depin_gov::GenesisState) -> serde_json:
         address: module(depin_staking::NOT_BONDED_POOL),
         coins: vec![Coin::new(STAKES.iter().sum(), DENOM)],
     });
-    let dec = |s: &str| s.parse::<Decimal256>().unwrap();
     let mut staking = depin_staking::GenesisState {
         params: depin_staking::Params {
             unbonding_time: 60,
@@ -101,41 +98,14 @@ pub fn app_state(keys: &[TestKey], gov: &depin_gov::GenesisState) -> serde_json:
         ..Default::default()
     };
     for (v, stake) in STAKES.iter().enumerate() {
-        let operator = operator_of(&keys[v].address);
-        let shares = depin_staking::dec::from_tokens(Uint128::new(*stake));
-        staking.validators.push(GenesisValidator {
-            operator_address: operator.clone(),
-            consensus_pubkey: GenesisPubKey {
-                type_url: depin_staking::types::ED25519_PUBKEY_URL.into(),
-                key: base64::engine::general_purpose::STANDARD.encode(cons_key(v)),
-            },
-            jailed: false,
-            status: "BOND_STATUS_UNBONDED".into(),
-            tokens: Uint128::new(*stake),
-            delegator_shares: shares,
-            description: depin_staking::types::Description {
-                moniker: format!("validator-{v}"),
-                ..Default::default()
-            },
-            unbonding_height: 0,
-            unbonding_time: Timestamp::from_nanos(0),
-            commission: GenesisCommission {
-                commission_rates: GenesisCommissionRates {
-                    rate: dec("0.1"),
-                    max_rate: dec("1"),
-                    max_change_rate: dec("0.01"),
-                },
-                update_time: Timestamp::from_seconds(GENESIS_TIME as u64),
-            },
-            min_self_delegation: Uint128::one(),
-            unbonding_on_hold_ref_count: 0,
-            unbonding_ids: Vec::new(),
-        });
-        staking.delegations.push(GenesisDelegation {
-            delegator_address: keys[v].address.clone(),
-            validator_address: operator,
-            shares,
-        });
+        add_genesis_validator(
+            &mut staking,
+            &keys[v].address,
+            cons_key(v),
+            *stake,
+            Decimal256::percent(10),
+            GENESIS_TIME as u64,
+        );
     }
     serde_json::json!({
         "auth": depin_auth::GenesisState { accounts, ..Default::default() },
