@@ -4,6 +4,7 @@
 pub mod cmd;
 pub mod config;
 pub mod keyring;
+pub mod presets;
 pub mod testing;
 
 use depin_app::address::AddressCodec;

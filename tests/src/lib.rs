@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod localnet;
+pub mod story;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -68,7 +69,18 @@ impl Net {
     /// Initialises a home (cometbft init, depind init, `accounts` funded test keys) and starts
     /// the chain; returns once it has produced a block.
     pub fn start(depind: &str, accounts: usize) -> Net {
-        Net::launch(depind, accounts, None::<fn(&mut serde_json::Value)>)
+        Net::launch(depind, accounts, None, None::<fn(&mut serde_json::Value)>)
+    }
+
+    /// As [`Net::start_with`], on a genesis made by `depind init --preset <preset>` (one of
+    /// the seed networks: `depin_simapp::presets`).
+    pub fn start_preset(
+        depind: &str,
+        accounts: usize,
+        preset: &str,
+        patch: impl FnOnce(&mut serde_json::Value),
+    ) -> Net {
+        Net::launch(depind, accounts, Some(preset), Some(patch))
     }
 
     /// As [`Net::start`], but `patch` edits the genesis document (after the accounts are added,
@@ -78,12 +90,13 @@ impl Net {
         accounts: usize,
         patch: impl FnOnce(&mut serde_json::Value),
     ) -> Net {
-        Net::launch(depind, accounts, Some(patch))
+        Net::launch(depind, accounts, None, Some(patch))
     }
 
     fn launch(
         depind: &str,
         accounts: usize,
+        preset: Option<&str>,
         patch: Option<impl FnOnce(&mut serde_json::Value)>,
     ) -> Net {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -110,7 +123,7 @@ impl Net {
                 .build()
                 .expect("tokio runtime"),
         };
-        net.init_home();
+        net.init_home(preset);
         let addresses: Vec<String> = net.keys.iter().map(|k| k.address.clone()).collect();
         for a in addresses {
             net.depind_ok(&["genesis", "add-account", &a, &format!("{FUNDS}udepin")]);
@@ -123,7 +136,7 @@ impl Net {
         net
     }
 
-    fn init_home(&self) {
+    fn init_home(&self, preset: Option<&str>) {
         let status = Command::new(cometbft())
             .args(["init", "--home"])
             .arg(&self.home)
@@ -132,7 +145,11 @@ impl Net {
             .status()
             .expect("cometbft init");
         assert!(status.success(), "cometbft init failed");
-        self.depind_ok(&["init", "e2e", "--chain-id", CHAIN_ID]);
+        let mut init = vec!["init", "e2e", "--chain-id", CHAIN_ID];
+        if let Some(p) = preset {
+            init.extend_from_slice(&["--preset", p]);
+        }
+        self.depind_ok(&init);
         // Fast blocks for tests; every event indexed (the default kv indexer).
         let path = self.home.join("config/config.toml");
         let text = std::fs::read_to_string(&path).expect("config.toml");

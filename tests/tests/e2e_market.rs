@@ -7,23 +7,21 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use cosmrs::proto::cosmos::base::v1beta1::Coin;
 use cosmrs::Any;
 use depin_device::client::{self as device_client, DeviceSigner, Onboarding};
 use depin_market::client::{self as market_client, MerkleTree};
 use depin_proto::depin::market::v1 as pb;
-use depin_simapp::testing::{self, FeeSpec, TestKey};
+use depin_simapp::testing::TestKey;
+use depin_tests::story::{
+    all, amount, any, grpc, maker_record, msg_response, random_data, supply, tx, udepin, TX_FEE,
+    TX_GAS,
+};
 use depin_tests::{Net, CHAIN_ID, FUNDS};
-use prost::{Message, Name};
 use sha2::{Digest, Sha256};
 
 const DEPIND: &str = env!("CARGO_BIN_EXE_depind-e2e");
 const PREFIX: &str = "depin";
 const MAKER: &str = "acme";
-/// Every transaction of these tests: enough gas for a few messages or a storage proof.
-const TX_GAS: u64 = 1_000_000;
-const TX_FEE: u128 = 2_500;
 /// The default onboarding fee of the compute and storage classes (burned).
 const ONBOARDING_FEE: u128 = 1_000_000;
 /// The default min_provider_collateral.
@@ -33,28 +31,17 @@ const BID_DEPOSIT: u128 = 1_000_000;
 /// The default take_rate_bps (burned).
 const TAKE_BPS: u128 = 200;
 
-type TxResponse = tendermint_rpc::endpoint::tx::Response;
-
 fn maker_key() -> DeviceSigner {
     DeviceSigner::secp256k1(&[0x4d; 32]).expect("maker key")
 }
 
-fn any<M: Message + Name>(msg: &M) -> Any {
-    Any {
-        type_url: M::type_url(),
-        value: msg.encode_to_vec(),
-    }
-}
-
-fn udepin(amount: u128) -> Coin {
-    Coin {
-        denom: "udepin".into(),
-        amount: amount.to_string(),
-    }
-}
-
-fn amount(c: &Option<Coin>) -> u128 {
-    c.as_ref().map_or(0, |c| c.amount.parse().expect("amount"))
+/// A market query over gRPC.
+fn q<Req, Resp>(net: &Net, method: &str, req: Req) -> Resp
+where
+    Req: prost::Message + Send + Sync + 'static,
+    Resp: prost::Message + Default + Send + Sync + 'static,
+{
+    grpc(net, "depin.market.v1.Query", method, req)
 }
 
 fn take(payment: u128) -> u128 {
@@ -66,19 +53,8 @@ fn take(payment: u128) -> u128 {
 fn patch_genesis(genesis: &mut serde_json::Value, market: impl FnOnce(&mut serde_json::Value)) {
     let device = &mut genesis["app_state"]["device"];
     device["params"]["epoch_blocks"] = "10000".into();
-    let key = maker_key().public_key();
-    device["makers"] = serde_json::json!([{
-        "name": MAKER,
-        "key": {
-            "type": "KEY_TYPE_SECP256K1",
-            "key": base64::engine::general_purpose::STANDARD.encode(&key.key),
-        },
-        "allowed_classes": ["compute", "storage"],
-        "device_quota": "10",
-        "devices_onboarded": "0",
-        "revoked": false,
-        "revoked_height": "0",
-    }]);
+    device["makers"] =
+        serde_json::json!([maker_record(MAKER, &maker_key(), &["compute", "storage"])]);
     market(&mut genesis["app_state"]["market"]["params"]);
 }
 
@@ -124,85 +100,6 @@ fn provider_msgs(owner: &TestKey, class: &str, seed: u8, serial: &str) -> Vec<An
     vec![any(&onboard), any(&heartbeat), any(&provider)]
 }
 
-/// Signs and broadcasts each (key, messages) transaction (different keys: they may land in
-/// the same block), then waits for all; each must succeed.
-fn all(net: &Net, txs: Vec<(&TestKey, Vec<Any>, &str)>) -> Vec<TxResponse> {
-    let pending: Vec<(String, &str)> = txs
-        .into_iter()
-        .map(|(key, msgs, what)| {
-            let tx = testing::sign(
-                key,
-                &net.signer(key),
-                msgs,
-                &FeeSpec::new(TX_FEE, TX_GAS),
-                "",
-            )
-            .expect("sign");
-            let (code, log, hash) = net.broadcast(tx).expect("broadcast");
-            assert_eq!(code, 0, "{what}: CheckTx refused: {log}");
-            (hash, what)
-        })
-        .collect();
-    pending
-        .into_iter()
-        .map(|(hash, what)| {
-            let r = net.wait_tx(&hash);
-            assert_eq!(
-                r.tx_result.code.value(),
-                0,
-                "{what} failed: {}",
-                r.tx_result.log
-            );
-            r
-        })
-        .collect()
-}
-
-fn tx(net: &Net, key: &TestKey, msgs: Vec<Any>, what: &str) -> TxResponse {
-    all(net, vec![(key, msgs, what)]).remove(0)
-}
-
-/// The `i`-th message response of a committed tx.
-fn msg_response<M: Message + Default>(r: &TxResponse, i: usize) -> M {
-    use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(r.tx_result.data.as_ref())
-        .expect("base64 tx data");
-    let data = TxMsgData::decode(raw.as_slice()).expect("TxMsgData");
-    M::decode(data.msg_responses[i].value.as_slice()).expect("msg response")
-}
-
-/// A market query over gRPC (tonic's generic client).
-fn q<Req, Resp>(net: &Net, method: &str, req: Req) -> Resp
-where
-    Req: Message + Send + Sync + 'static,
-    Resp: Message + Default + Send + Sync + 'static,
-{
-    let url = net.grpc_url();
-    net.rt
-        .block_on(async move {
-            let channel = tonic::transport::Channel::from_shared(url)
-                .expect("gRPC url")
-                .connect()
-                .await
-                .expect("gRPC connect");
-            let mut grpc = tonic::client::Grpc::new(channel);
-            grpc.ready().await.expect("gRPC ready");
-            let path = tonic::codegen::http::uri::PathAndQuery::try_from(format!(
-                "/depin.market.v1.Query/{method}"
-            ))
-            .expect("path");
-            grpc.unary(
-                tonic::Request::new(req),
-                path,
-                tonic::codec::ProstCodec::default(),
-            )
-            .await
-            .map(|r| r.into_inner())
-        })
-        .unwrap_or_else(|s| panic!("gRPC {method}: {s}"))
-}
-
 fn provider(net: &Net, owner: &str) -> pb::Provider {
     let r: pb::QueryProviderResponse = q(
         net,
@@ -221,39 +118,6 @@ fn deal(net: &Net, deal_id: u64) -> (pb::StorageDeal, pb::EscrowAccount) {
 
 fn challenges(net: &Net, deal_id: u64) -> pb::QueryChallengesResponse {
     q(net, "Challenges", pb::QueryChallengesRequest { deal_id })
-}
-
-/// Total supply of udepin over gRPC.
-fn supply(net: &Net) -> u128 {
-    use cosmos_sdk_proto::cosmos::bank::v1beta1::query_client::QueryClient;
-    use cosmos_sdk_proto::cosmos::bank::v1beta1::QuerySupplyOfRequest;
-    let url = net.grpc_url();
-    net.rt.block_on(async {
-        let mut c = QueryClient::connect(url).await.expect("gRPC connect");
-        let r = c
-            .supply_of(QuerySupplyOfRequest {
-                denom: "udepin".into(),
-            })
-            .await
-            .expect("SupplyOf")
-            .into_inner();
-        r.amount.expect("amount").amount.parse().expect("supply")
-    })
-}
-
-/// `len` bytes that look random (SHA-256 in counter mode over the test's clock).
-fn random_data(len: usize) -> Vec<u8> {
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut out = Vec::with_capacity(len + 32);
-    let mut i = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(&Sha256::digest(format!("{nonce}/{i}")));
-        i += 1;
-    }
-    out.truncate(len);
-    out
 }
 
 #[test]

@@ -20,6 +20,10 @@ pub struct InitArgs {
     /// Replace an existing app.toml and app state.
     #[arg(long)]
     pub overwrite: bool,
+    /// Genesis parameters of one of the seed networks: iot, compute, storage or identity
+    /// (`depind preset list` describes them). Without it, every module's defaults.
+    #[arg(long)]
+    pub preset: Option<String>,
 }
 
 /// Every module's default genesis, keyed by module name.
@@ -33,22 +37,29 @@ pub fn default_app_state() -> Value {
 }
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<()> {
-    let path = init_home(&ctx.home, &args.chain_id, args.overwrite)?;
+    let preset = args
+        .preset
+        .as_deref()
+        .map(crate::presets::find)
+        .transpose()?;
+    let path = init_home(&ctx.home, &args.chain_id, args.overwrite, preset)?;
     ctx.print(&json!({
         "moniker": args.moniker,
         "chain_id": args.chain_id,
+        "preset": preset.map(|p| p.name),
         "home": ctx.home.display().to_string(),
         "genesis": path.display().to_string(),
     }));
     Ok(())
 }
 
-/// Writes `home`'s app.toml and the app state and chain id of its genesis file; returns the
-/// genesis file's path.
+/// Writes `home`'s app.toml and the app state (every module's default genesis, changed by
+/// `preset` if given) and chain id of its genesis file; returns the genesis file's path.
 pub fn init_home(
     home: &std::path::Path,
     chain_id: &str,
     overwrite: bool,
+    preset: Option<&crate::presets::Preset>,
 ) -> Result<std::path::PathBuf> {
     if chain_id.trim().is_empty() || chain_id.len() > 50 {
         bail!("--chain-id must be 1 to 50 characters (e.g. depin-local-1)");
@@ -77,7 +88,11 @@ pub fn init_home(
         bail!("{} is not a JSON object", path.display());
     };
     obj.insert("chain_id".into(), json!(chain_id));
-    obj.insert("app_state".into(), default_app_state());
+    let mut app_state = default_app_state();
+    if let Some(p) = preset {
+        p.apply(&mut app_state)?;
+    }
+    obj.insert("app_state".into(), app_state);
     write_json(&path, &genesis)?;
     Ok(path)
 }

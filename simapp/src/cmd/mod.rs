@@ -10,6 +10,7 @@ pub mod gov;
 pub mod init;
 pub mod keys;
 pub mod market;
+pub mod preset;
 pub mod query;
 pub mod rewards;
 pub mod slashing;
@@ -110,6 +111,11 @@ pub fn rpc_url(s: &str) -> String {
     }
 }
 
+/// The whole command tree of depind (for tests and generated docs).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 #[derive(Parser)]
 #[command(
     name = "depind",
@@ -155,6 +161,10 @@ enum Command {
     Export(export::ExportArgs),
     /// Write N ready validator homes (depind + CometBFT) for a localnet on 127.0.0.1.
     Testnet(testnet::TestnetArgs),
+    /// The seed networks' genesis presets (iot, compute, storage, identity) for
+    /// `init --preset` and `testnet --preset`.
+    #[command(subcommand)]
+    Preset(preset::PresetCmd),
 }
 
 /// Runs depind with the process arguments; exits non-zero with the error on failure.
@@ -181,6 +191,7 @@ pub fn main_with_upgrades(handlers: Vec<(String, depin_upgrade::UpgradeHandler)>
         Command::Device(c) => device::run(&ctx, c),
         Command::Export(a) => export::run(&ctx, a),
         Command::Testnet(a) => testnet::run(&ctx, a),
+        Command::Preset(c) => preset::run(&ctx, c),
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");

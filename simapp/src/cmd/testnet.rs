@@ -52,6 +52,10 @@ pub struct TestnetArgs {
     /// CometBFT's consensus.timeout_commit.
     #[arg(long, default_value = "500ms")]
     pub timeout_commit: String,
+    /// Genesis parameters of one of the seed networks: iot, compute, storage or identity
+    /// (`depind preset list` describes them). Without it, every module's defaults.
+    #[arg(long)]
+    pub preset: Option<String>,
 }
 
 /// The ports of node `i`.
@@ -159,6 +163,11 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
         }
     }
     let funds = depin_app::coins::parse(&args.funds).map_err(|e| anyhow!(e.message))?;
+    let preset = args
+        .preset
+        .as_deref()
+        .map(crate::presets::find)
+        .transpose()?;
     let gentx_dir = args.output_dir.join("gentxs");
     std::fs::create_dir_all(&gentx_dir)?;
 
@@ -167,8 +176,17 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
     for (i, home) in homes.iter().enumerate() {
         let ports = NodePorts::of(args.starting_port, i)?;
         let moniker = format!("node{i}");
+        eprintln!(
+            "testnet: [{}/{total}] node{i}: CometBFT and depind files, key, {}",
+            i + 1,
+            if i < args.validators {
+                "gentx"
+            } else {
+                "no gentx (full node)"
+            }
+        );
         run_cometbft(&args.cometbft, &["init"], home)?;
-        super::init::init_home(home, &args.chain_id, false)?;
+        super::init::init_home(home, &args.chain_id, false, preset)?;
         let keyring = Keyring::open(home, Backend::Test, crate::ADDRESS_PREFIX, None)?;
         let (info, mnemonic) = keyring.add(&moniker, None, false)?;
         write_json(
@@ -223,6 +241,10 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
         genesis = read_json(&genesis_path(&tmp))?;
         std::fs::remove_dir_all(&tmp)?;
     }
+    eprintln!(
+        "testnet: collecting {} gentxs into one genesis and checking it starts a chain",
+        args.validators
+    );
     collect(&mut genesis, &gentx_dir)?;
     let (_, set) = super::genesis::validate_genesis(&genesis)
         .map_err(|e| anyhow!("the collected genesis does not start a chain: {e}"))?;
@@ -296,6 +318,7 @@ pub fn run(ctx: &Context, args: TestnetArgs) -> Result<()> {
     }
     ctx.print(&json!({
         "chain_id": args.chain_id,
+        "preset": preset.map(|p| p.name),
         "output_dir": args.output_dir.display().to_string(),
         "nodes": nodes.iter().enumerate().map(|(i, (home, p, address, valoper, id))| json!({
             "home": home.display().to_string(),
