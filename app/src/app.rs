@@ -341,9 +341,22 @@ impl App {
 
     /// Every module's genesis, as the `app_state` of a genesis file.
     pub fn export_genesis(&self, ws: &mut WorkingSet, env: &Env) -> AppResult<serde_json::Value> {
+        self.export_genesis_with_progress(ws, env, |_, _, _| {})
+    }
+
+    /// [`App::export_genesis`], calling `progress(i, n, module)` before exporting the `i`-th
+    /// (from 1) of the `n` modules.
+    pub fn export_genesis_with_progress(
+        &self,
+        ws: &mut WorkingSet,
+        env: &Env,
+        mut progress: impl FnMut(usize, usize, &str),
+    ) -> AppResult<serde_json::Value> {
         let mut branch = Branch::new(ws, Arc::new(GasMeter::infinite()));
         let mut out = serde_json::Map::new();
-        for m in &self.modules {
+        let n = self.modules.len();
+        for (i, m) in self.modules.iter().enumerate() {
+            progress(i + 1, n, m.name());
             let mut ctx = Ctx::new(&mut branch, env);
             out.insert(m.name().to_string(), m.export_genesis(&mut ctx)?);
         }

@@ -574,6 +574,13 @@ impl Node {
 
     /// Accepts a snapshot for a node whose store is empty, whose manifest matches its hash and
     /// whose root is the app hash the light client trusts.
+    /// While a snapshot is being restored: (chunks applied, chunks in all).
+    pub fn restore_progress(&self) -> Option<(u32, usize)> {
+        self.restore
+            .as_ref()
+            .map(|(r, _)| (r.next_chunk(), r.total_chunks()))
+    }
+
     pub fn offer_snapshot(
         &mut self,
         req: abci::RequestOfferSnapshot,
@@ -611,6 +618,12 @@ impl Node {
             let old = std::mem::replace(&mut *self.store.write().map_err(|_| R::Abort)?, empty);
             drop(old);
             std::fs::remove_dir_all(&dir).map_err(|_| R::Abort)?;
+            eprintln!(
+                "depin-app: restoring the snapshot of height {} ({} keys in {} chunks)",
+                snapshot.height,
+                manifest.keys,
+                manifest.chunk_hashes.len()
+            );
             let restorer =
                 Restorer::new(&dir, manifest, self.config.store.clone()).map_err(|_| R::Reject)?;
             self.restore = Some((restorer, offset));
@@ -645,6 +658,11 @@ impl Node {
                 reject_senders: vec![req.sender],
             };
         }
+        let (done, total) = (restorer.next_chunk(), restorer.total_chunks());
+        // Progress for the operator: every chunk of small snapshots, every 10% of large ones.
+        if total <= 20 || (done as usize) % total.div_ceil(10) == 0 || done as usize == total {
+            eprintln!("depin-app: snapshot restore: {done}/{total} chunks applied");
+        }
         if restorer.is_complete() {
             let Some((restorer, offset)) = self.restore.take() else {
                 fatal("snapshot restore", "restorer vanished")
@@ -663,6 +681,10 @@ impl Node {
             });
             match restored {
                 Ok(store) => {
+                    eprintln!(
+                        "depin-app: snapshot restored at version {}: the node continues from it",
+                        store.version()
+                    );
                     if let Ok(mut guard) = self.store.write() {
                         *guard = store;
                     }

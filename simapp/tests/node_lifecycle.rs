@@ -111,6 +111,7 @@ fn a_new_node_restores_a_snapshot_and_reports_its_height_and_hash() {
         app_hash: root.to_vec().into(),
     });
     assert_eq!(ok.result, response_offer_snapshot::Result::Accept as i32);
+    assert_eq!(b.restore_progress(), Some((0, snapshot.chunks as usize)));
     for chunk in 0..snapshot.chunks {
         let bytes = a
             .node()
@@ -147,6 +148,15 @@ fn a_new_node_restores_a_snapshot_and_reports_its_height_and_hash() {
             response_apply_snapshot_chunk::Result::Accept as i32,
             "chunk {chunk}"
         );
+        // Progress (also printed for the operator) until the last chunk completes the restore.
+        if chunk + 1 < snapshot.chunks {
+            assert_eq!(
+                b.restore_progress(),
+                Some((chunk + 1, snapshot.chunks as usize))
+            );
+        } else {
+            assert_eq!(b.restore_progress(), None);
+        }
     }
     let info = b.info(RequestInfo::default());
     assert_eq!(info.last_block_height, 6);

@@ -197,6 +197,96 @@ fn testnet_writes_consistent_homes_whose_genesis_bonds_every_node() {
     assert!(!again.status.success());
 }
 
+#[test]
+fn presets_shape_the_genesis_of_testnet_and_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let bin = cometbft();
+    let port = free_port_range(20).to_string();
+    let run = Command::new(env!("CARGO_BIN_EXE_depind"))
+        .args(["testnet", "--validators", "2", "--preset", "compute"])
+        .args(["--starting-port", &port, "--output-dir"])
+        .arg(&out)
+        .arg("--cometbft")
+        .arg(&bin)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    // Progress on stderr, one JSON report on stdout.
+    for line in [
+        "testnet: [1/2] node0",
+        "testnet: [2/2] node1",
+        "collecting 2 gentxs",
+    ] {
+        assert!(stderr.contains(line), "no {line:?} in {stderr}");
+    }
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["preset"], "compute");
+    let genesis = read_json(&out.join("node1/config/genesis.json"));
+    let market = &genesis["app_state"]["market"]["params"];
+    assert_eq!(market["take_rate_bps"], 400);
+    assert_eq!(
+        market["take_destination"],
+        "TAKE_DESTINATION_COMMUNITY_POOL"
+    );
+    assert_eq!(
+        genesis["app_state"]["rewards"]["params"]["providers_bps"],
+        4_000
+    );
+
+    // init --preset: the same params; an unknown preset names the known ones and writes nothing.
+    let home = dir.path().join("single");
+    let init = |preset: &str| {
+        Command::new(env!("CARGO_BIN_EXE_depind"))
+            .args([
+                "init",
+                "n",
+                "--chain-id",
+                "p-1",
+                "--preset",
+                preset,
+                "--home",
+            ])
+            .arg(&home)
+            .output()
+            .unwrap()
+    };
+    let bad = init("solar");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("iot, compute, storage, identity"));
+    assert!(!home.join("config/app.toml").exists());
+    assert!(init("iot").status.success());
+    let g = read_json(&home.join("config/genesis.json"));
+    assert_eq!(
+        g["app_state"]["device"]["params"]["classes"][0]["name"],
+        "hotspot"
+    );
+    assert_eq!(g["app_state"]["rewards"]["params"]["devices_bps"], 7_000);
+
+    // preset list / show print what init applies.
+    let list: Value =
+        serde_json::from_str(depind(&["preset", "list", "-o", "json"]).trim()).unwrap();
+    let names: Vec<&str> = list["presets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["iot", "compute", "storage", "identity"]);
+    let show: Value =
+        serde_json::from_str(depind(&["preset", "show", "iot", "-o", "json"]).trim()).unwrap();
+    assert_eq!(
+        show["params"]["rewards"],
+        g["app_state"]["rewards"]["params"]
+    );
+    assert!(show["modules"]
+        .as_array()
+        .unwrap()
+        .contains(&"device".into()));
+}
+
 /// Kills the processes it holds when dropped (also when the test fails).
 struct Processes(Vec<std::process::Child>);
 

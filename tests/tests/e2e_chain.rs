@@ -272,7 +272,19 @@ fn crash_recovery_and_export() {
     let last_seen = net.height();
     net.kill_all();
     let exported = net.home.join("exported.json");
-    net.depind_ok(&["export", "--output-document", exported.to_str().unwrap()]);
+    let export = net.depind_cmd(&["export", "--output-document", exported.to_str().unwrap()]);
+    let progress = String::from_utf8_lossy(&export.stderr);
+    assert!(export.status.success(), "{progress}");
+    // Progress on stderr: one line per module, in the app's order.
+    let n = depin_simapp::MODULE_VERSIONS.len();
+    assert!(
+        progress.contains(&format!("export: [1/{n}] upgrade")),
+        "{progress}"
+    );
+    assert!(
+        progress.contains(&format!("export: [{n}/{n}]")),
+        "{progress}"
+    );
     let genesis: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
     let mut fresh = Net::start(DEPIND, 0);

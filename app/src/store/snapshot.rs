@@ -170,6 +170,11 @@ impl Restorer {
         self.next_index as usize == self.manifest.chunk_hashes.len()
     }
 
+    /// How many chunks the snapshot has.
+    pub fn total_chunks(&self) -> usize {
+        self.manifest.chunk_hashes.len()
+    }
+
     /// Checks and writes chunk `index`. A rejected chunk changes nothing: fetch it again.
     pub fn apply_chunk(&mut self, index: u32, bytes: &[u8]) -> Result<()> {
         let reject = |reason: String| StoreError::InvalidChunk { index, reason };

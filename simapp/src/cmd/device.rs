@@ -50,7 +50,8 @@ use super::Context;
 /// The flags of a signed transaction: the signer's key and the common flags.
 #[derive(Args, Clone)]
 pub struct Signer {
-    /// The key that signs (the device owner; anyone for heartbeats and witnesses).
+    /// The key that signs and pays the fee: a key name in the keyring, or its address (for a
+    /// device, its owner; anyone may relay heartbeats and witnesses).
     #[arg(long)]
     pub from: String,
     #[command(flatten)]
@@ -73,10 +74,14 @@ pub enum DeviceTx {
     /// Onboard a device for the signer: the maker's attestation and the device's possession
     /// signature come from `depind device sign attestation|possession` (or the firmware).
     Onboard {
+        /// The registered maker's name (see `query device makers`).
         #[arg(long)]
         maker: String,
+        /// The device class, as in the module's params (e.g. hotspot, sensor).
         #[arg(long)]
         class: String,
+        /// The device's serial number, unique per maker (at most the params'
+        /// max_serial_bytes, 64 by default).
         #[arg(long)]
         serial: String,
         /// The device key, `secp256k1:<33-byte hex>` or `ed25519:<32-byte hex>`.
@@ -96,6 +101,7 @@ pub enum DeviceTx {
         h3_cell: Option<String>,
         #[command(flatten)]
         location: LocationFlags,
+        /// Free text about the device (at most the params' max_metadata_bytes).
         #[arg(long, default_value = "")]
         metadata: String,
         #[command(flatten)]
@@ -103,7 +109,9 @@ pub enum DeviceTx {
     },
     /// Assert a device's location: `assert-location <device-id> <h3-cell>`.
     AssertLocation {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The H3 cell in hex (e.g. 8c2a1072b59ffff) or as a decimal integer.
         h3_cell: String,
         #[command(flatten)]
         location: LocationFlags,
@@ -112,19 +120,24 @@ pub enum DeviceTx {
     },
     /// Transfer a device to a new owner: `transfer <device-id> <new-owner>`.
     Transfer {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The new owner's bech32 address (depin1...).
         new_owner: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// Replace a device's key, signed by the old and the new key.
     RotateKey {
+        /// The device's id (depindev1...).
         device_id: String,
         /// `secp256k1:<hex>` or `ed25519:<hex>`.
         #[arg(long)]
         new_key: String,
+        /// The old key's signature of the rotation (hex, from `device sign key-rotation`).
         #[arg(long)]
         old_key_signature: String,
+        /// The new key's signature of the rotation (hex, from `device sign key-rotation`).
         #[arg(long)]
         new_key_signature: String,
         #[command(flatten)]
@@ -132,22 +145,28 @@ pub enum DeviceTx {
     },
     /// Replace a device's metadata: `update-metadata <device-id> <text>`.
     UpdateMetadata {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The new metadata (free text, at most the params' max_metadata_bytes).
         metadata: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// Retire a device for good: `decommission <device-id>`.
     Decommission {
+        /// The device's id (depindev1...).
         device_id: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// Submit a device-signed heartbeat (anyone may relay it).
     Heartbeat {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The current device epoch (see `query device epoch`).
         #[arg(long)]
         epoch: u64,
+        /// The device's heartbeat counter, greater than its last accepted one.
         #[arg(long)]
         counter: u64,
         /// SHA-256 of the payload (hex, 32 bytes).
@@ -161,17 +180,22 @@ pub enum DeviceTx {
     },
     /// Submit a beacon heard by a witness, both device-signed (anyone may relay it).
     Witness {
+        /// The id of the device that sent the beacon (depindev1...).
         #[arg(long)]
         beacon_device: String,
+        /// The current device epoch (see `query device epoch`).
         #[arg(long)]
         epoch: u64,
+        /// The beacon's nonce, as the beaconing device signed it.
         #[arg(long)]
         beacon_nonce: u64,
         /// SHA-256 of the beacon's data (hex, 32 bytes).
         #[arg(long)]
         beacon_data_hash: String,
+        /// The beaconing device's signature (hex, from `device sign beacon`).
         #[arg(long)]
         beacon_signature: String,
+        /// The id of the device that heard the beacon (depindev1...).
         #[arg(long)]
         witness_device: String,
         /// Signal strength, tenths of dBm.
@@ -180,6 +204,7 @@ pub enum DeviceTx {
         /// Signal-to-noise ratio, tenths of dB.
         #[arg(long, allow_hyphen_values = true)]
         snr: i32,
+        /// The witnessing device's signature (hex, from `device sign witness`).
         #[arg(long)]
         witness_signature: String,
         #[command(flatten)]
@@ -199,18 +224,24 @@ pub enum DeviceQuery {
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// One maker: its key, the classes it may attest, its quota and count.
     Maker {
+        /// The maker's name.
         name: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// Every registered maker.
     Makers {
+        /// The most makers to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// One device: owner, maker, class, key, status and location.
     Device {
+        /// The device's id (depindev1...).
         device_id: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -218,17 +249,22 @@ pub enum DeviceQuery {
     /// Devices, all or by one filter: --owner, --maker, --class, --status or --h3-cell (the
     /// cell or any of its descendants).
     Devices {
+        /// Only devices of this owner (bech32 address, depin1...).
         #[arg(long)]
         owner: Option<String>,
+        /// Only devices attested by this maker (its name).
         #[arg(long)]
         maker: Option<String>,
+        /// Only devices of this class (e.g. hotspot).
         #[arg(long)]
         class: Option<String>,
         /// onboarded, active, inactive, suspended or decommissioned.
         #[arg(long)]
         status: Option<String>,
+        /// Only devices in this H3 cell or its descendants (hex, e.g. 8c2a1072b59ffff).
         #[arg(long)]
         h3_cell: Option<String>,
+        /// The most devices to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -236,7 +272,9 @@ pub enum DeviceQuery {
     },
     /// A device's location asserts, oldest first.
     Locations {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The most location asserts to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -244,12 +282,15 @@ pub enum DeviceQuery {
     },
     /// A device's contribution records (heartbeats, beacons, witnesses) per epoch.
     Contributions {
+        /// The device's id (depindev1...).
         device_id: String,
+        /// The first epoch to show.
         #[arg(long, default_value_t = 0)]
         from_epoch: u64,
         /// 0: the current epoch.
         #[arg(long, default_value_t = 0)]
         to_epoch: u64,
+        /// The most epochs to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -257,7 +298,9 @@ pub enum DeviceQuery {
     },
     /// How many devices worked in each hex in one epoch.
     HexDensities {
+        /// The device epoch.
         epoch: u64,
+        /// The most hexes to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -627,8 +670,10 @@ pub enum SignCmd {
         /// The device's public key, `<secp256k1|ed25519>:<hex>` (from `device keygen`).
         #[arg(long)]
         device_key: String,
+        /// The device class the maker attests (e.g. hotspot).
         #[arg(long)]
         class: String,
+        /// The device's serial number, unique per maker.
         #[arg(long)]
         serial: String,
         #[command(flatten)]
@@ -636,11 +681,13 @@ pub enum SignCmd {
     },
     /// The device's consent to be owned by `--owner` (the onboarding's possession signature).
     Possession {
+        /// The device's secret, `<secp256k1|ed25519>:<hex>` (from `device keygen`).
         #[arg(long)]
         device_secret: String,
         /// The owner's account address: the signer of `tx device onboard`.
         #[arg(long)]
         owner: String,
+        /// The nonce to sign, given again as `tx device onboard --nonce`.
         #[arg(long)]
         nonce: u64,
         #[command(flatten)]
@@ -648,11 +695,13 @@ pub enum SignCmd {
     },
     /// A heartbeat of the device `--device-id` for the current epoch.
     Heartbeat {
+        /// The device's secret, `<secp256k1|ed25519>:<hex>` (from `device keygen`).
         #[arg(long)]
         device_secret: String,
         /// The device's id on the chain (it keeps the id of its first key after rotations).
         #[arg(long)]
         device_id: String,
+        /// The current device epoch (see `query device epoch`).
         #[arg(long)]
         epoch: u64,
         /// Greater than the device's last accepted counter.
@@ -669,12 +718,16 @@ pub enum SignCmd {
     },
     /// A beacon of the device `--device-id`; also prints the hash witnesses sign.
     Beacon {
+        /// The device's secret, `<secp256k1|ed25519>:<hex>` (from `device keygen`).
         #[arg(long)]
         device_secret: String,
+        /// The beaconing device's id (depindev1...).
         #[arg(long)]
         device_id: String,
+        /// The current device epoch (see `query device epoch`).
         #[arg(long)]
         epoch: u64,
+        /// A number naming this beacon among the device's beacons of the epoch.
         #[arg(long)]
         nonce: u64,
         /// SHA-256 of the transmitted data (hex, 32 bytes).
@@ -688,8 +741,10 @@ pub enum SignCmd {
     },
     /// A witness report by the device `--witness-id` of the beacon with `--beacon-hash`.
     Witness {
+        /// The device's secret, `<secp256k1|ed25519>:<hex>` (from `device keygen`).
         #[arg(long)]
         device_secret: String,
+        /// The witnessing device's id (depindev1...).
         #[arg(long)]
         witness_id: String,
         /// The beacon's hash, as `device sign beacon` prints it (hex, 32 bytes).
@@ -710,6 +765,7 @@ pub enum SignCmd {
         /// The old or the new key's secret.
         #[arg(long)]
         secret: String,
+        /// The device's id on the chain (depindev1...).
         #[arg(long)]
         device_id: String,
         /// The new public key, `<secp256k1|ed25519>:<hex>`.

@@ -29,6 +29,7 @@ pub enum DistributionTx {
     /// one validator; with --commission also the commission of that validator, which the
     /// signer must operate.
     WithdrawRewards {
+        /// The validator's operator address (depinvaloper1...).
         #[arg(value_name = "VALIDATOR_ADDR")]
         validator: String,
         /// Also withdraw the validator's commission (the signer must be its operator).
@@ -45,12 +46,14 @@ pub enum DistributionTx {
     /// `set-withdraw-addr <address>`: have the signer's rewards (and commission) paid to
     /// another address; the signer's own address sets it back.
     SetWithdrawAddr {
+        /// The bech32 address (depin1...) to pay the rewards to.
         address: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// `fund-community-pool <coins>`: give coins (e.g. 1000udepin) to the community pool.
     FundCommunityPool {
+        /// Coins with denom, comma-separated, e.g. 1000udepin.
         amount: String,
         #[command(flatten)]
         signer: Signer,
@@ -67,13 +70,16 @@ pub enum DistributionQuery {
     /// `rewards <delegator> [<validator>]`: a delegator's pending rewards, from every
     /// validator it delegates to (with the total), or from one.
     Rewards {
+        /// The delegator's bech32 address (depin1...).
         delegator: String,
+        /// Only the rewards from this validator (operator address, depinvaloper1...).
         validator: Option<String>,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `commission <validator>`: a validator's commission not yet withdrawn.
     Commission {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -86,11 +92,15 @@ pub enum DistributionQuery {
     /// `slashes <validator> [--start-height H] [--end-height H] [--limit N]`: a validator's
     /// slashes at heights start..=end (end 0: no upper bound).
     Slashes {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
+        /// The first block height to look at.
         #[arg(long, default_value_t = 0)]
         start_height: u64,
+        /// The last block height to look at (0: no upper bound).
         #[arg(long, default_value_t = 0)]
         end_height: u64,
+        /// The most slashes to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -99,6 +109,7 @@ pub enum DistributionQuery {
     /// `validator-outstanding-rewards <validator>`: what a validator was allocated and is not
     /// withdrawn yet (its delegators' rewards and its commission).
     ValidatorOutstandingRewards {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -106,18 +117,21 @@ pub enum DistributionQuery {
     /// `validator-distribution-info <validator>`: its operator's account, the rewards of the
     /// self delegation and the commission.
     ValidatorDistributionInfo {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `withdraw-addr <delegator>`: where a delegator's rewards are paid.
     WithdrawAddr {
+        /// The delegator's bech32 address (depin1...).
         delegator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `delegator-validators <delegator>`: the validators a delegator delegates to.
     DelegatorValidators {
+        /// The delegator's bech32 address (depin1...).
         delegator: String,
         #[command(flatten)]
         flags: QueryFlags,

@@ -47,7 +47,9 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         .to_string();
     let env = Env::new(&chain_id, height, ExecMode::Query);
     let app_state = app
-        .export_genesis(&mut ws, &env)
+        .export_genesis_with_progress(&mut ws, &env, |i, n, module| {
+            eprintln!("export: [{i}/{n}] {module}");
+        })
         .map_err(|e| anyhow!("export failed: {e}"))?;
     let obj = genesis
         .as_object_mut()

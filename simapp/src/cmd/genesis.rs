@@ -15,8 +15,13 @@ use super::Context;
 pub enum GenesisCmd {
     /// Fund an account in genesis: `depind genesis add-account <address|key-name> 1000udepin`.
     AddAccount {
+        /// The account: a bech32 address (depin1...) or the name of a key in the keyring.
         address_or_key: String,
+        /// Coins to add to its genesis balance, comma-separated amounts with denom, e.g.
+        /// 1000000udepin or 10uatom,5udepin.
         coins: String,
+        /// Where to look up a key name: test or file (passphrase from
+        /// DEPIND_KEYRING_PASSPHRASE).
         #[arg(long, default_value = "test")]
         keyring_backend: String,
     },

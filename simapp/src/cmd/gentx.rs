@@ -51,11 +51,12 @@ pub struct GentxArgs {
     pub key_name: String,
     /// The self delegation, e.g. 100000000udepin (power = amount / 10^6).
     pub amount: String,
-    /// Must be the genesis file's chain id.
+    /// Must be the genesis file's chain id (default: that chain id).
     #[arg(long)]
     pub chain_id: Option<String>,
     #[command(flatten)]
     pub validator: ValidatorFlags,
+    /// Where the key is kept: test or file (passphrase from DEPIND_KEYRING_PASSPHRASE).
     #[arg(long, default_value = "test")]
     pub keyring_backend: String,
     /// Where to write the gentx (default <home>/config/gentx/gentx-<moniker>.json).

@@ -72,6 +72,7 @@ pub enum GovTx {
     /// period); reaching the minimum deposit starts its voting period.
     #[command(after_help = "Example:\n  depind tx gov deposit 1 10000000udepin --from alice")]
     Deposit {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         /// Coins, e.g. 10000000udepin.
@@ -83,6 +84,7 @@ pub enum GovTx {
     /// its voting period; a new vote replaces the signer's earlier one.
     #[command(after_help = "Example:\n  depind tx gov vote 1 yes --from validator")]
     Vote {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         /// yes, no, abstain or no_with_veto (VOTE_OPTION_YES etc. are accepted too).
@@ -100,6 +102,7 @@ pub enum GovTx {
         after_help = "Example:\n  depind tx gov weighted-vote 1 yes=0.6,no=0.3,abstain=0.1 --from alice"
     )]
     WeightedVote {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         /// e.g. "yes=0.6,no=0.4" (options: yes, no, abstain, no_with_veto).
@@ -115,6 +118,7 @@ pub enum GovTx {
     /// proposer only); `proposal_cancel_ratio` of every deposit is not refunded.
     #[command(after_help = "Example:\n  depind tx gov cancel-proposal 1 --from alice")]
     CancelProposal {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         #[command(flatten)]
@@ -202,6 +206,7 @@ pub enum GovQuery {
         after_help = "Example:\n  depind query gov proposals --status voting_period --voter depin1... --limit 10"
     )]
     Proposals {
+        /// Only proposals in this status.
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
         /// Only proposals this account voted on (votes are kept during the voting period).
@@ -218,6 +223,7 @@ pub enum GovQuery {
     /// `proposal <proposal-id>`: one proposal, its messages, status, deposits and times.
     #[command(after_help = "Example:\n  depind query gov proposal 1")]
     Proposal {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         #[command(flatten)]
@@ -226,6 +232,7 @@ pub enum GovQuery {
     /// `votes <proposal-id>`: the votes on a proposal in its voting period.
     #[command(after_help = "Example:\n  depind query gov votes 1 --limit 50")]
     Votes {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         #[command(flatten)]
@@ -236,8 +243,10 @@ pub enum GovQuery {
     /// `vote <proposal-id> <voter>`: one account's vote on a proposal.
     #[command(after_help = "Example:\n  depind query gov vote 1 depin1...")]
     Vote {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
+        /// The voter's bech32 address (depin1...).
         voter: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -245,6 +254,7 @@ pub enum GovQuery {
     /// `deposits <proposal-id>`: the deposits on an open proposal.
     #[command(after_help = "Example:\n  depind query gov deposits 1")]
     Deposits {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         #[command(flatten)]
@@ -255,8 +265,10 @@ pub enum GovQuery {
     /// `deposit <proposal-id> <depositor>`: one account's deposit on a proposal.
     #[command(after_help = "Example:\n  depind query gov deposit 1 depin1...")]
     Deposit {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
+        /// The depositor's bech32 address (depin1...).
         depositor: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -265,6 +277,7 @@ pub enum GovQuery {
     /// during the voting period; the final one once decided).
     #[command(after_help = "Example:\n  depind query gov tally 1")]
     Tally {
+        /// The proposal's id (a number, as `tx gov submit-proposal` prints it).
         #[arg(value_parser = proposal_id)]
         proposal_id: u64,
         #[command(flatten)]
@@ -274,6 +287,7 @@ pub enum GovQuery {
     /// deprecated per-type params the SDK answers with.
     #[command(after_help = "Example:\n  depind query gov params")]
     Params {
+        /// Also answer the deprecated params of this type.
         #[arg(value_enum)]
         params_type: Option<ParamsType>,
         #[command(flatten)]

@@ -20,20 +20,25 @@ pub struct KeyringFlags {
 pub enum KeysCmd {
     /// Create a key (a new mnemonic, printed once), or recover one with --recover.
     Add {
+        /// The key's name in the keyring (up to 64 characters).
         name: String,
         /// Read a mnemonic from standard input instead of creating one.
         #[arg(long)]
         recover: bool,
+        /// Replace a key of the same name (its old private key is lost).
         #[arg(long)]
         overwrite: bool,
         #[command(flatten)]
         flags: KeyringFlags,
     },
+    /// List every key in the keyring: name, address and public key.
     List {
         #[command(flatten)]
         flags: KeyringFlags,
     },
+    /// Show a key's address and public key.
     Show {
+        /// The key's name in the keyring, or its bech32 address (depin1...).
         name: String,
         /// Print only the address.
         #[arg(long, short = 'a')]
@@ -41,26 +46,35 @@ pub enum KeysCmd {
         #[command(flatten)]
         flags: KeyringFlags,
     },
-    /// Print the private key as hex (keep it secret).
+    /// Print the private key as hex (keep it secret): needs --unarmored-hex --unsafe.
     Export {
+        /// The key's name in the keyring, or its bech32 address (depin1...).
         name: String,
+        /// Print the raw 32-byte secp256k1 private key as hex (required).
         #[arg(long)]
         unarmored_hex: bool,
+        /// Confirm that the private key may be printed in clear (required).
         #[arg(long = "unsafe")]
         unsafe_: bool,
         #[command(flatten)]
         flags: KeyringFlags,
     },
-    /// Import a private key given as hex on standard input.
+    /// Import a private key given on standard input as hex (32-byte secp256k1 scalar).
     Import {
+        /// The name to keep the key under.
         name: String,
+        /// Replace a key of the same name (its old private key is lost).
         #[arg(long)]
         overwrite: bool,
         #[command(flatten)]
         flags: KeyringFlags,
     },
+    /// Delete a key from the keyring (only its mnemonic or an exported private key brings it
+    /// back).
     Delete {
+        /// The key's name in the keyring.
         name: String,
+        /// Confirm the deletion (required: depind does not ask).
         #[arg(long, short = 'y')]
         yes: bool,
         #[command(flatten)]
@@ -132,8 +146,10 @@ pub fn run(ctx: &Context, cmd: KeysCmd) -> Result<()> {
             flags,
         } => {
             let info = open(ctx, &flags)?.show(&name)?;
-            if address {
+            if address && ctx.output == Output::Text {
                 println!("{}", info.address);
+            } else if address {
+                ctx.print(&json!({ "address": info.address }));
             } else {
                 ctx.print(&info_json(&info));
             }
@@ -147,7 +163,11 @@ pub fn run(ctx: &Context, cmd: KeysCmd) -> Result<()> {
             if !(unarmored_hex && unsafe_) {
                 bail!("exporting a private key needs --unarmored-hex --unsafe: it prints the key in clear");
             }
-            println!("{}", open(ctx, &flags)?.export_hex(&name)?);
+            let hex_key = open(ctx, &flags)?.export_hex(&name)?;
+            match ctx.output {
+                Output::Text => println!("{hex_key}"),
+                Output::Json => ctx.print(&json!({ "name": name, "private_key": hex_key })),
+            }
         }
         KeysCmd::Import {
             name,

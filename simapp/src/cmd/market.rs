@@ -42,14 +42,19 @@ pub struct ProviderFlags {
 /// What an order asks for and who may bid.
 #[derive(Args, Clone)]
 pub struct OrderFlags {
+    /// CPU asked for, in thousandths of a core (1000 = one core).
     #[arg(long, default_value_t = 0)]
     pub cpu_millicores: u64,
+    /// Memory asked for, in bytes.
     #[arg(long, default_value_t = 0)]
     pub memory_bytes: u64,
+    /// Number of GPUs asked for.
     #[arg(long, default_value_t = 0)]
     pub gpu_count: u32,
+    /// The GPU model asked for (empty: any model).
     #[arg(long, default_value = "")]
     pub gpu_model: String,
+    /// Storage asked for, in bytes.
     #[arg(long, default_value_t = 0)]
     pub storage_bytes: u64,
     /// An attribute `key=value` the provider must have (repeatable).
@@ -58,13 +63,18 @@ pub struct OrderFlags {
     /// An auditor that must have signed the required attributes (repeatable).
     #[arg(long = "signed-by")]
     pub signed_by: Vec<String>,
+    /// Only providers with at least this many storage proofs passed.
     #[arg(long, default_value_t = 0)]
     pub min_proofs_passed: u64,
-    /// 0: no limit.
+    /// Only providers with at most this many failed proofs per 10,000 (basis points; 0 with
+    /// --min-proofs-passed 0: no limit).
     #[arg(long, default_value_t = 0)]
     pub max_failure_rate_bps: u32,
+    /// Only providers that closed at most this many leases themselves (0: no limit, unless
+    /// --strict-provider-closes).
     #[arg(long, default_value_t = 0)]
     pub max_leases_closed_by_provider: u64,
+    /// Make --max-leases-closed-by-provider 0 mean "none at all" instead of "no limit".
     #[arg(long)]
     pub strict_provider_closes: bool,
 }
@@ -75,6 +85,8 @@ pub struct OrderFlags {
 pub enum MarketTx {
     /// Register the signer as a provider with `--collateral` (at least the minimum).
     CreateProvider {
+        /// Collateral to deposit, one coin with denom, e.g. 100000000udepin (at least the
+        /// params' min_provider_collateral).
         #[arg(long)]
         collateral: String,
         #[command(flatten)]
@@ -91,20 +103,25 @@ pub enum MarketTx {
     },
     /// `deposit-collateral <amount>`.
     DepositCollateral {
+        /// One coin with denom, e.g. 1000000udepin.
         amount: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// `withdraw-collateral <amount>`.
     WithdrawCollateral {
+        /// One coin with denom, e.g. 1000000udepin (what stays must cover the minimum and
+        /// the locked collateral).
         amount: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// Open an order with its escrow funded by `--deposit`.
     CreateOrder {
+        /// The most the tenant pays per block, one coin with denom, e.g. 100udepin.
         #[arg(long)]
         max_price_per_block: String,
+        /// The escrow's first funding, one coin with denom, e.g. 1000000udepin.
         #[arg(long)]
         deposit: String,
         #[command(flatten)]
@@ -114,20 +131,26 @@ pub enum MarketTx {
     },
     /// `close-order <order-id>` (the tenant).
     CloseOrder {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         signer: Signer,
     },
     /// `deposit-escrow <escrow-id> <amount>`: top up `order/<id>` or `deal/<id>`.
     DepositEscrow {
+        /// The escrow account's id: `order/<id>` or `deal/<id>`.
         escrow_id: String,
+        /// One coin with denom, e.g. 1000000udepin.
         amount: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// `create-bid <order-id> --price-per-block <coin>`.
     CreateBid {
+        /// The order's id (a number).
         order_id: u64,
+        /// The price asked per block, one coin with denom, e.g. 90udepin (at most the order's
+        /// max price).
         #[arg(long)]
         price_per_block: String,
         #[command(flatten)]
@@ -135,31 +158,37 @@ pub enum MarketTx {
     },
     /// `close-bid <order-id>`: withdraw the signer's open bid.
     CloseBid {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         signer: Signer,
     },
     /// `accept-bid <order-id> <provider>` (the tenant).
     AcceptBid {
+        /// The order's id (a number).
         order_id: u64,
+        /// The bidding provider's bech32 address (depin1...).
         provider: String,
         #[command(flatten)]
         signer: Signer,
     },
     /// `close-lease <order-id>` (tenant or provider).
     CloseLease {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         signer: Signer,
     },
     /// `withdraw-lease <order-id>` (the provider): be paid what the lease owes.
     WithdrawLease {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         signer: Signer,
     },
     /// `settle <escrow-id>`: settle an escrow account up to now.
     Settle {
+        /// The escrow account's id: `order/<id>` or `deal/<id>`.
         escrow_id: String,
         #[command(flatten)]
         signer: Signer,
@@ -167,17 +196,23 @@ pub enum MarketTx {
     /// Propose a storage deal over `--file`: its Merkle tree is built here, only the root,
     /// size and chunk size go on chain.
     ProposeDeal {
+        /// The storage provider's bech32 address (depin1...).
         #[arg(long)]
         provider: String,
+        /// The local file to store (its Merkle tree is built from it).
         #[arg(long)]
         file: std::path::PathBuf,
-        /// A power of two within the params' min and max chunk size.
+        /// Chunk size in bytes: a power of two within the params' min and max chunk size.
         #[arg(long)]
         chunk_size: u32,
+        /// How many proving periods the deal lasts (1 to 1,000,000).
         #[arg(long)]
         duration_periods: u64,
+        /// What the client pays per proven period, one coin with denom, e.g. 1000udepin.
         #[arg(long)]
         price_per_period: String,
+        /// The provider collateral locked for the deal, one coin with denom, e.g.
+        /// 1000000udepin.
         #[arg(long)]
         provider_collateral: String,
         #[command(flatten)]
@@ -185,12 +220,14 @@ pub enum MarketTx {
     },
     /// `cancel-deal <deal-id>` (the client, before acceptance).
     CancelDeal {
+        /// The storage deal's id (a number).
         deal_id: u64,
         #[command(flatten)]
         signer: Signer,
     },
     /// `accept-deal <deal-id>` (the provider).
     AcceptDeal {
+        /// The storage deal's id (a number).
         deal_id: u64,
         #[command(flatten)]
         signer: Signer,
@@ -198,7 +235,9 @@ pub enum MarketTx {
     /// `submit-proof <deal-id> --file <path>`: answer the current period's challenges from
     /// the stored file (does nothing when the period is already proven).
     SubmitProof {
+        /// The storage deal's id (a number).
         deal_id: u64,
+        /// The stored file the deal was proposed over.
         #[arg(long)]
         file: std::path::PathBuf,
         #[command(flatten)]
@@ -208,12 +247,14 @@ pub enum MarketTx {
 
 #[derive(Subcommand)]
 pub enum MarketQuery {
+    /// The module's parameters (collateral, deposits, timeouts, proving periods, fees).
     Params {
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `provider <owner>`.
     Provider {
+        /// The provider's bech32 address (depin1...).
         owner: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -223,17 +264,21 @@ pub enum MarketQuery {
         /// `key` or `key=value`.
         #[arg(long)]
         attribute: Option<String>,
+        /// Only providers with at least this many storage proofs passed.
         #[arg(long, default_value_t = 0)]
         min_proofs_passed: u64,
-        /// 0: no filter.
+        /// Only providers with at most this many failed proofs per 10,000 (0: no filter).
         #[arg(long, default_value_t = 0)]
         max_failure_rate_bps: u32,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// The registered auditors.
     Auditors {
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -241,22 +286,27 @@ pub enum MarketQuery {
     },
     /// `audited-attributes <provider>`: what registered auditors signed of it.
     AuditedAttributes {
+        /// The provider's bech32 address (depin1...).
         provider: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `order <order-id>`.
     Order {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// Orders by --tenant and --state (open, active, closed).
     Orders {
+        /// Only orders of this tenant (bech32 address, depin1...).
         #[arg(long)]
         tenant: Option<String>,
+        /// Only orders in this state: open, active or closed.
         #[arg(long)]
         state: Option<String>,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -264,12 +314,16 @@ pub enum MarketQuery {
     },
     /// Bids by --order-id, --provider and --state (open, active, lost, closed).
     Bids {
+        /// Only bids on this order (0: every order).
         #[arg(long, default_value_t = 0)]
         order_id: u64,
+        /// Only bids of this provider (bech32 address, depin1...).
         #[arg(long)]
         provider: Option<String>,
+        /// Only bids in this state: open, active, lost or closed.
         #[arg(long)]
         state: Option<String>,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -277,18 +331,23 @@ pub enum MarketQuery {
     },
     /// `lease <order-id>`: the lease and its escrow, settled at the queried height.
     Lease {
+        /// The order's id (a number).
         order_id: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// Leases by --tenant, --provider and --state (active, insufficient-funds, closed).
     Leases {
+        /// Only leases of this tenant (bech32 address, depin1...).
         #[arg(long)]
         tenant: Option<String>,
+        /// Only leases of this provider (bech32 address, depin1...).
         #[arg(long)]
         provider: Option<String>,
+        /// Only leases in this state: active, insufficient-funds or closed.
         #[arg(long)]
         state: Option<String>,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -296,12 +355,14 @@ pub enum MarketQuery {
     },
     /// `escrow <escrow-id>` (`order/<id>` or `deal/<id>`).
     Escrow {
+        /// The escrow account's id: `order/<id>` or `deal/<id>`.
         escrow_id: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `deal <deal-id>`: the deal and its escrow.
     Deal {
+        /// The storage deal's id (a number).
         deal_id: u64,
         #[command(flatten)]
         flags: QueryFlags,
@@ -309,12 +370,17 @@ pub enum MarketQuery {
     /// Deals by --client, --provider and --state (proposed, accepted, active, completed,
     /// terminated, expired, activation-missed, cancelled).
     Deals {
+        /// Only deals of this client (bech32 address, depin1...).
         #[arg(long)]
         client: Option<String>,
+        /// Only deals of this provider (bech32 address, depin1...).
         #[arg(long)]
         provider: Option<String>,
+        /// Only deals in this state: proposed, accepted, active, completed, terminated,
+        /// expired, activation-missed or cancelled.
         #[arg(long)]
         state: Option<String>,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -322,15 +388,19 @@ pub enum MarketQuery {
     },
     /// `challenges <deal-id>`: the chunks to prove this period and when they are due.
     Challenges {
+        /// The storage deal's id (a number).
         deal_id: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `usage <epoch>`: what providers earned in a usage epoch (all, or --provider).
     Usage {
+        /// The usage epoch (block height / the params' usage_epoch_blocks).
         epoch: u64,
+        /// Only this provider (bech32 address, depin1...).
         #[arg(long)]
         provider: Option<String>,
+        /// The most items to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]

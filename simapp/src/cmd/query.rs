@@ -15,7 +15,7 @@ use super::Context;
 
 #[derive(Args, Clone)]
 pub struct QueryFlags {
-    /// CometBFT RPC of the node to ask.
+    /// CometBFT RPC of the node to ask (tcp://host:port or http://host:port).
     #[arg(long, default_value = "tcp://127.0.0.1:26657")]
     pub node: String,
     /// Read state at this height (0: latest).
@@ -25,8 +25,10 @@ pub struct QueryFlags {
 
 #[derive(Subcommand)]
 pub enum QueryCmd {
+    /// Balances, total supply and the bank params.
     #[command(subcommand)]
     Bank(BankQuery),
+    /// Accounts, module accounts and the auth params.
     #[command(subcommand)]
     Auth(AuthQuery),
     /// Validators, delegations, unbondings, redelegations, pools, params.
@@ -58,16 +60,20 @@ pub enum QueryCmd {
     Upgrade(super::upgrade::UpgradeQuery),
     /// A transaction by hash.
     Tx {
+        /// The transaction's hash (hex, as `tx` commands print it in txhash).
         hash: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// Transactions matching events, e.g. --query "message.sender='depin1...'".
     Txs {
+        /// CometBFT event query, e.g. "message.sender='depin1...' AND tx.height>5".
         #[arg(long)]
         query: String,
+        /// The page of results to show (from 1).
         #[arg(long, default_value_t = 1)]
         page: u32,
+        /// Transactions per page (at most 255).
         #[arg(long, default_value_t = 30)]
         limit: u8,
         #[command(flatten)]
@@ -79,8 +85,9 @@ pub enum QueryCmd {
 pub enum BankQuery {
     /// Balances of an address.
     Balances {
+        /// The account's bech32 address (depin1...).
         address: String,
-        /// Only this denom.
+        /// Only this denom (e.g. udepin).
         #[arg(long)]
         denom: Option<String>,
         #[command(flatten)]
@@ -88,11 +95,13 @@ pub enum BankQuery {
     },
     /// Total supply of every denom (or one).
     TotalSupply {
+        /// Only this denom (e.g. udepin).
         #[arg(long)]
         denom: Option<String>,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// The bank module's parameters.
     Params {
         #[command(flatten)]
         flags: QueryFlags,
@@ -103,10 +112,12 @@ pub enum BankQuery {
 pub enum AuthQuery {
     /// An account: number, sequence, public key.
     Account {
+        /// The account's bech32 address (depin1...).
         address: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// The auth module's parameters (memo length, signature limits and gas costs).
     Params {
         #[command(flatten)]
         flags: QueryFlags,

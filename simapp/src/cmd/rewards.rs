@@ -26,6 +26,7 @@ pub enum RewardsTx {
     },
     /// `burn-for-credits <amount> [--recipient <address>]`: burn tokens for data credits.
     BurnForCredits {
+        /// One coin to burn, with denom, e.g. 1000000udepin.
         amount: String,
         /// Who gets the credits (default: the signer).
         #[arg(long, default_value = "")]
@@ -37,6 +38,8 @@ pub enum RewardsTx {
 
 #[derive(Subcommand)]
 pub enum RewardsQuery {
+    /// The module's parameters: emission and decay, epoch length, the split between
+    /// validators, devices, providers and the community, contribution weights.
     Params {
         #[command(flatten)]
         flags: QueryFlags,
@@ -48,8 +51,10 @@ pub enum RewardsQuery {
     },
     /// The schedule under current params: `schedule [--from-epoch N] [--count K]`.
     Schedule {
+        /// The first epoch to show.
         #[arg(long, default_value_t = 0)]
         from_epoch: u64,
+        /// How many epochs to show (at most 1000).
         #[arg(long, default_value_t = 10)]
         count: u32,
         #[command(flatten)]
@@ -57,6 +62,7 @@ pub enum RewardsQuery {
     },
     /// What past epochs emitted.
     Emissions {
+        /// The most epochs to list (0: the node's default page, 100).
         #[arg(long, default_value_t = 0)]
         limit: u64,
         #[command(flatten)]
@@ -69,24 +75,28 @@ pub enum RewardsQuery {
     },
     /// `pending <address>`: what an address may claim.
     Pending {
+        /// The bech32 address (depin1...) of a device owner or provider.
         address: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `device <device-id>`: what a device earned.
     Device {
+        /// The device's id (depindev1...).
         device_id: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `provider <address>`: what a provider earned.
     Provider {
+        /// The provider's bech32 address (depin1...).
         provider: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// `credits <address>`: data credits held.
     Credits {
+        /// The holder's bech32 address (depin1...).
         address: String,
         #[command(flatten)]
         flags: QueryFlags,

@@ -42,6 +42,7 @@ pub enum SlashingQuery {
     /// One validator's signing info: `signing-info <depinvalcons1...>`, or its consensus key
     /// as `'{"@type":"/cosmos.crypto.ed25519.PubKey","key":"<base64>"}'`.
     SigningInfo {
+        /// The validator's consensus address (depinvalcons1...) or its consensus key as JSON.
         #[arg(value_name = "CONS_ADDRESS_OR_PUBKEY")]
         validator: String,
         #[command(flatten)]
@@ -49,6 +50,7 @@ pub enum SlashingQuery {
     },
     /// Every validator's signing info.
     SigningInfos {
+        /// The most signing infos to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]

@@ -23,15 +23,19 @@ use super::Context;
 /// The commission and self-delegation flags of create-validator and gentx.
 #[derive(Args, Clone)]
 pub struct ValidatorFlags {
-    /// The validator's name.
+    /// The validator's name (default: the operator's key name).
     #[arg(long)]
     pub moniker: Option<String>,
+    /// An identity signature, e.g. a Keybase key id (16 hex digits), for explorers' logos.
     #[arg(long, default_value = "")]
     pub identity: String,
+    /// The validator's website URL.
     #[arg(long, default_value = "")]
     pub website: String,
+    /// An email address to report security issues to.
     #[arg(long, default_value = "")]
     pub security_contact: String,
+    /// Free text about the validator.
     #[arg(long, default_value = "")]
     pub details: String,
     /// Initial commission rate (a decimal, e.g. 0.1 for 10%).
@@ -43,7 +47,8 @@ pub struct ValidatorFlags {
     /// The most the commission rate may rise in one change (once per 24h).
     #[arg(long, default_value = "0.01")]
     pub commission_max_change_rate: String,
-    /// The least the operator must keep delegated to its own validator (tokens).
+    /// The least the operator must keep delegated to its own validator, an integer amount of
+    /// udepin.
     #[arg(long, default_value = "1")]
     pub min_self_delegation: String,
     /// The consensus key as JSON {"@type":"/cosmos.crypto.ed25519.PubKey","key":"<base64>"}.
@@ -57,7 +62,7 @@ pub enum StakingTx {
     /// Create a validator with a first self delegation:
     /// `depind tx staking create-validator --from <key> --amount 1000000udepin --moniker m`.
     CreateValidator {
-        /// The operator's key.
+        /// The operator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
         /// The self delegation, e.g. 1000000udepin.
@@ -71,20 +76,29 @@ pub enum StakingTx {
     /// Change a validator's description, commission rate or minimum self delegation (fields
     /// not given stay as they are).
     EditValidator {
+        /// The operator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
+        /// The validator's new name.
         #[arg(long)]
         moniker: Option<String>,
+        /// A new identity signature, e.g. a Keybase key id (16 hex digits).
         #[arg(long)]
         identity: Option<String>,
+        /// A new website URL.
         #[arg(long)]
         website: Option<String>,
+        /// A new email address for security issues.
         #[arg(long)]
         security_contact: Option<String>,
+        /// New free text about the validator.
         #[arg(long)]
         details: Option<String>,
+        /// A new commission rate (a decimal, e.g. 0.12 for 12%; at most once per 24h, within
+        /// the max rate and max change rate).
         #[arg(long)]
         commission_rate: Option<String>,
+        /// A new minimum self delegation, an integer amount of udepin (it may not decrease).
         #[arg(long)]
         min_self_delegation: Option<String>,
         #[command(flatten)]
@@ -92,8 +106,11 @@ pub enum StakingTx {
     },
     /// Delegate: `depind tx staking delegate <depinvaloper1...> 1000udepin --from <key>`.
     Delegate {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
+        /// One coin with denom, e.g. 1000000udepin.
         amount: String,
+        /// The delegator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -101,8 +118,11 @@ pub enum StakingTx {
     },
     /// Undelegate (the tokens come back after the unbonding time).
     Unbond {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
+        /// One coin with denom, e.g. 1000000udepin.
         amount: String,
+        /// The delegator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -110,9 +130,13 @@ pub enum StakingTx {
     },
     /// Move stake from one validator to another at once.
     Redelegate {
+        /// The operator address of the validator to move stake from (depinvaloper1...).
         src_validator: String,
+        /// The operator address of the validator to move stake to (depinvaloper1...).
         dst_validator: String,
+        /// One coin with denom, e.g. 1000000udepin.
         amount: String,
+        /// The delegator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -120,9 +144,14 @@ pub enum StakingTx {
     },
     /// Delegate back (part of) an unbonding entry, named by its creation height.
     CancelUnbond {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
+        /// How much of the entry to delegate back: one coin, e.g. 1000000udepin.
         amount: String,
+        /// The block height the unbonding entry was created at (see `query staking
+        /// unbonding-delegation`).
         creation_height: i64,
+        /// The delegator's key: a key name in the keyring, or its address.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -134,28 +163,36 @@ pub enum StakingTx {
 pub enum StakingQuery {
     /// Every validator (or those with --status bonded|unbonding|unbonded).
     Validators {
+        /// Only validators in this status: bonded, unbonding or unbonded.
         #[arg(long)]
         status: Option<String>,
+        /// The most validators to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// One validator: `validator <depinvaloper1...>`.
     Validator {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// One delegation: `delegation <depin1...> <depinvaloper1...>`.
     Delegation {
+        /// The delegator's account address (depin1...).
         delegator: String,
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// Every delegation of a delegator.
     Delegations {
+        /// The delegator's account address (depin1...).
         delegator: String,
+        /// The most delegations to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
@@ -163,29 +200,39 @@ pub enum StakingQuery {
     },
     /// Every delegation to a validator.
     DelegationsTo {
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
+        /// The most delegations to list.
         #[arg(long, default_value_t = 100)]
         limit: u64,
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// One unbonding delegation and its entries: `unbonding-delegation <depin1...>
+    /// <depinvaloper1...>`.
     UnbondingDelegation {
+        /// The delegator's account address (depin1...).
         delegator: String,
+        /// The validator's operator address (depinvaloper1...).
         validator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// Every unbonding delegation of a delegator.
     UnbondingDelegations {
+        /// The delegator's account address (depin1...).
         delegator: String,
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// A delegator's redelegations (optionally from --src-validator / to --dst-validator).
     Redelegations {
+        /// The delegator's account address (depin1...).
         delegator: String,
+        /// Only redelegations from this validator (operator address, depinvaloper1...).
         #[arg(long)]
         src_validator: Option<String>,
+        /// Only redelegations to this validator (operator address, depinvaloper1...).
         #[arg(long)]
         dst_validator: Option<String>,
         #[command(flatten)]
@@ -196,12 +243,14 @@ pub enum StakingQuery {
         #[command(flatten)]
         flags: QueryFlags,
     },
+    /// The module's parameters (unbonding time, max validators, bond denom, ...).
     Params {
         #[command(flatten)]
         flags: QueryFlags,
     },
     /// The header and bonded set recorded at a height.
     HistoricalInfo {
+        /// The block height.
         #[arg(value_name = "HEIGHT")]
         block_height: i64,
         #[command(flatten)]

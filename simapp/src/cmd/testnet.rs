@@ -35,6 +35,7 @@ pub struct TestnetArgs {
     /// Where to write node0 .. node<N-1>.
     #[arg(long)]
     pub output_dir: PathBuf,
+    /// The chain id written into every node's genesis.
     #[arg(long, default_value = "depin-testnet-1")]
     pub chain_id: String,
     /// The first port; node i uses starting-port + 10 i .. + 4.

@@ -54,8 +54,11 @@ pub enum TxCmd {
 pub enum BankTx {
     /// Send coins: `depind tx bank send <from-key> <to-address> 1000udepin`.
     Send {
+        /// The sender's key: a key name in the keyring, or its address.
         from: String,
+        /// The recipient's bech32 address (depin1...).
         to: String,
+        /// Coins with denom, comma-separated, e.g. 1000udepin.
         amount: String,
         #[command(flatten)]
         flags: TxFlags,
@@ -65,31 +68,37 @@ pub enum BankTx {
 /// The flags every transaction takes, as in the Cosmos SDK's CLI.
 #[derive(Args, Clone)]
 pub struct TxFlags {
-    /// CometBFT RPC of the node to broadcast to.
+    /// CometBFT RPC of the node to broadcast to (tcp://host:port or http://host:port).
     #[arg(long, default_value = "tcp://127.0.0.1:26657")]
     pub node: String,
-    /// Defaults to the chain id in the home's genesis file.
+    /// The chain id to sign for (default: the chain id in the home's genesis file).
     #[arg(long)]
     pub chain_id: Option<String>,
-    /// Fee to pay, e.g. 5000udepin. Default: gas × --gas-prices.
+    /// Fee to pay, one coin with denom, e.g. 5000udepin. Default: gas × --gas-prices.
     #[arg(long)]
     pub fees: Option<String>,
-    /// Gas price for computing the fee when --fees is not given.
+    /// Gas price for computing the fee when --fees is not given: amount per unit of gas with
+    /// denom, e.g. 0.025udepin.
     #[arg(long, default_value = "0.025udepin")]
     pub gas_prices: String,
     /// Gas limit, or "auto" to simulate and multiply by --gas-adjustment.
     #[arg(long, default_value = "200000")]
     pub gas: String,
-    /// Numerator/100 applied to a simulated gas estimate.
+    /// Factor applied to the simulated gas estimate with --gas auto (a decimal, e.g. 1.5).
     #[arg(long, default_value = "1.5")]
     pub gas_adjustment: String,
+    /// A note stored with the transaction (free text).
     #[arg(long, default_value = "")]
     pub memo: String,
+    /// Where the signing key is kept: test or file (passphrase from
+    /// DEPIND_KEYRING_PASSPHRASE).
     #[arg(long, default_value = "test")]
     pub keyring_backend: String,
-    /// Account number and sequence to sign with instead of asking the node (offline signing).
+    /// The signer's account number, instead of asking the node for it (give --sequence too
+    /// and the account is not looked up: offline signing).
     #[arg(long)]
     pub account_number: Option<u64>,
+    /// The signer's sequence (its count of transactions), instead of asking the node.
     #[arg(long)]
     pub sequence: Option<u64>,
     /// sync (CheckTx result) or async (no result).

@@ -74,6 +74,7 @@ pub enum UpgradeQuery {
     /// `applied <name>`: the height the upgrade `name` was applied at (0: never).
     #[command(after_help = "Example:\n  depind query upgrade applied v2")]
     Applied {
+        /// The upgrade plan's name, e.g. v2.
         name: String,
         #[command(flatten)]
         flags: QueryFlags,
@@ -81,6 +82,7 @@ pub enum UpgradeQuery {
     /// `module-versions [name]`: the consensus version of every module's state, or of one.
     #[command(after_help = "Example:\n  depind query upgrade module-versions gov")]
     ModuleVersions {
+        /// Only this module, e.g. gov (default: every module).
         name: Option<String>,
         #[command(flatten)]
         flags: QueryFlags,
