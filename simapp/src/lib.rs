@@ -14,6 +14,7 @@ use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
 use depin_device::{DeviceKeeper, DeviceModule, DEVICE_MODULE_ACCOUNT};
 use depin_distribution::{DistributionKeeper, DistributionModule};
+use depin_energy::{EnergyDevices, EnergyKeeper, EnergyModule};
 use depin_gov::{GovKeeper, GovModule};
 use depin_market::{MarketKeeper, MarketModule, MARKET_MODULE_ACCOUNT};
 use depin_rewards::{CreditsFirst, RewardsKeeper, RewardsModule, REWARDS_MODULE_ACCOUNT};
@@ -51,8 +52,8 @@ pub fn module_accounts() -> Vec<ModuleAccountSpec> {
     ]
 }
 
-/// Composes the chain: upgrade, auth, bank, distribution, gov, staking, slashing, then the device registry,
-/// the market and the rewards module (genesis and
+/// Composes the chain: upgrade, auth, bank, distribution, gov, staking, slashing, then the
+/// device registry, the energy meters, the market and the rewards module (genesis and
 /// block hooks run in this order; staking's genesis checks the pools the bank's genesis
 /// funded; the registry burns its fees through the bank).
 pub fn build_app(config: AppConfig) -> Result<App, String> {
@@ -70,6 +71,7 @@ pub const MODULE_VERSIONS: &[(&str, u64)] = &[
     ("staking", 1),
     ("slashing", 1),
     ("device", 1),
+    ("energy", 1),
     ("market", 1),
     ("rewards", 1),
 ];
@@ -105,10 +107,14 @@ pub fn build_app_with(config: AppConfig, upgrades: UpgradeOptions) -> Result<App
     // distribution account lands in the community pool's books.
     let gov = GovKeeper::new(codec.clone(), staking.clone(), bank.clone())
         .with_community_pool(distribution.clone());
+    // Energy meters (the worked example of docs/BUILD-YOUR-DEPIN.md): registry devices whose
+    // signed watt-hour readings add a score to their contributions.
+    let energy = EnergyKeeper::new(codec.clone(), device.clone());
+    // The rewards module weighs the registry's contributions with the meters' energy added.
     let rewards = RewardsKeeper::new(
         codec,
         bank.clone(),
-        device.clone(),
+        EnergyDevices::new(device.clone(), energy.clone()),
         market.clone(),
         distribution.clone(),
     );
@@ -153,6 +159,7 @@ pub fn build_app_with(config: AppConfig, upgrades: UpgradeOptions) -> Result<App
         .module(StakingModule::new(staking))
         .module(SlashingModule::new(slashing))
         .module(DeviceModule::new(device))
+        .module(EnergyModule::new(energy))
         .module(MarketModule::new(market))
         // After the registry and the market: it reads their epochs at genesis and each block.
         .module(RewardsModule::new(rewards))

@@ -139,6 +139,9 @@ pub struct DeviceWork {
     pub witnesses: u32,
     /// Its H3 hex at the density resolution (0: no location).
     pub density_hex: u64,
+    /// An extra score the contribution source computes itself (e.g. metered energy, see
+    /// depin-energy), added to the weighted sum unweighted; 0 from the plain device registry.
+    pub score: u64,
 }
 
 /// What the rewards module needs from the device registry: its epoch clock and each epoch's
@@ -178,6 +181,7 @@ impl RewardsDevices for depin_device::DeviceKeeper {
                 beacons: c.beacons,
                 witnesses: c.witnesses,
                 density_hex: c.density_hex,
+                score: 0,
             })
             .collect())
     }
@@ -280,11 +284,13 @@ pub fn share(amount: Uint128, weight: Uint256, total: Uint256) -> Uint128 {
     Uint128::try_from(v).unwrap_or(Uint128::MAX)
 }
 
-/// A device's score: weighted heartbeats, beacons and witnesses, × 10⁶.
+/// A device's score: weighted heartbeats, beacons and witnesses plus the source's own score,
+/// × 10⁶. Each term is at most 2⁶⁴ × 2³², so the sum cannot overflow a u128; it saturates anyway.
 pub fn device_score(s: &Scoring, work: &DeviceWork) -> Uint256 {
-    let score = u128::from(s.heartbeat_weight) * u128::from(work.heartbeats)
-        + u128::from(s.beacon_weight) * u128::from(work.beacons)
-        + u128::from(s.witness_weight) * u128::from(work.witnesses);
+    let score = (u128::from(s.heartbeat_weight) * u128::from(work.heartbeats))
+        .saturating_add(u128::from(s.beacon_weight) * u128::from(work.beacons))
+        .saturating_add(u128::from(s.witness_weight) * u128::from(work.witnesses))
+        .saturating_add(u128::from(work.score));
     Uint256::from(score) * Uint256::from(DENSITY_SCALE)
 }
 

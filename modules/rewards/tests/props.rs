@@ -182,6 +182,7 @@ fn share_among(devices: usize, owners: usize) {
                     beacons: 0,
                     witnesses: 0,
                     density_hex: 0,
+                    score: 0,
                 },
             );
         }

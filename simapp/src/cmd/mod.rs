@@ -3,6 +3,7 @@
 pub mod client;
 pub mod device;
 pub mod distribution;
+pub mod energy;
 pub mod export;
 pub mod genesis;
 pub mod gentx;

@@ -55,6 +55,9 @@ pub enum QueryCmd {
     /// Governance: proposals, votes, deposits, tallies, params, the constitution.
     #[command(subcommand)]
     Gov(super::gov::GovQuery),
+    /// Energy meters: params, a meter, all meters, a meter's energy in a device epoch.
+    #[command(subcommand)]
+    Energy(super::energy::EnergyQuery),
     /// Software upgrades: the scheduled plan, applied upgrades, module versions, the authority.
     #[command(subcommand)]
     Upgrade(super::upgrade::UpgradeQuery),
@@ -223,6 +226,7 @@ pub fn run(ctx: &Context, cmd: QueryCmd) -> Result<()> {
         QueryCmd::Distribution(c) => super::distribution::run_query(c)?,
         QueryCmd::Gov(c) => super::gov::run_query(c)?,
         QueryCmd::Upgrade(c) => super::upgrade::run_query(c)?,
+        QueryCmd::Energy(c) => super::energy::run_query(c)?,
         QueryCmd::Bank(BankQuery::Balances {
             address,
             denom,

@@ -45,6 +45,9 @@ pub enum TxCmd {
     /// Governance transactions: submit proposals, deposit, vote, weighted vote, cancel.
     #[command(subcommand)]
     Gov(super::gov::GovTx),
+    /// Energy meters: submit a meter's signed watt-hour reading.
+    #[command(subcommand)]
+    Energy(super::energy::EnergyTx),
     /// Software upgrade proposals: schedule or cancel an upgrade plan through governance.
     #[command(subcommand)]
     Upgrade(super::upgrade::UpgradeTx),
@@ -122,6 +125,7 @@ pub fn run(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Distribution(c) => super::distribution::run_tx(ctx, c),
         TxCmd::Gov(c) => super::gov::run_tx(ctx, c),
         TxCmd::Upgrade(c) => super::upgrade::run_tx(ctx, c),
+        TxCmd::Energy(c) => super::energy::run_tx(ctx, c),
         TxCmd::Bank(BankTx::Send {
             from,
             to,

@@ -474,6 +474,7 @@ impl Chain {
                 beacons,
                 witnesses,
                 density_hex: hex,
+                score: 0,
             },
         );
     }
