@@ -3,14 +3,22 @@
 # with --validators N (N > 1), N validators made by `depind testnet` (N cometbft + N depind
 # processes, homes <home>/node0 .. node<N-1>).
 #
-#   scripts/localnet.sh [--validators N]   start (initialises on first run), wait for blocks, print endpoints
+#   scripts/localnet.sh [--validators N] [--preset P]
+#                                          start (initialises on first run), wait for blocks, print endpoints;
+#                                          P: a seed network's genesis (iot, compute, storage, identity;
+#                                          `depind preset list`), applied when the chain is made
+#   scripts/localnet.sh init [--validators N] [--preset P]
+#                                          make the chain without starting it: edit its genesis
+#                                          (depind genesis add-maker|set-param|add-account), then start
 #   scripts/localnet.sh stop               stop every process (state kept)
 #   scripts/localnet.sh reset              stop and delete the chain
 #   scripts/localnet.sh status             print the latest height (of each node)
 #
 # Installs CometBFT (scripts/install-cometbft.sh) and builds depind with cargo when needed.
 # Settings: LOCALNET_HOME (default .localnet), CHAIN_ID (default depin-local-1),
-# LOCALNET_PORT (multi-validator only, default 26656): node i uses LOCALNET_PORT+10i (p2p),
+# DEPIND (a depind binary to use instead of building one), COMETBFT (a cometbft binary),
+# LOCALNET_PORT (default 26656; with one validator the defaults are P2P 26656, RPC 26657,
+# ABCI 26658, gRPC 9090, REST 1317 unless LOCALNET_PORT is set): node i uses LOCALNET_PORT+10i (p2p),
 # +1 (RPC), +2 (ABCI), +3 (gRPC), +4 (REST).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,15 +26,29 @@ root="$PWD"
 home="${LOCALNET_HOME:-$root/.localnet}"
 chain_id="${CHAIN_ID:-depin-local-1}"
 rpc="127.0.0.1:26657"
+p2p="127.0.0.1:26656"
+abci="127.0.0.1:26658"
+grpc="127.0.0.1:9090"
+api="127.0.0.1:1317"
+if [ -n "${LOCALNET_PORT:-}" ]; then
+  p2p="127.0.0.1:$LOCALNET_PORT"
+  rpc="127.0.0.1:$((LOCALNET_PORT + 1))"
+  abci="127.0.0.1:$((LOCALNET_PORT + 2))"
+  grpc="127.0.0.1:$((LOCALNET_PORT + 3))"
+  api="127.0.0.1:$((LOCALNET_PORT + 4))"
+fi
 cmd="start"
 validators=""
+preset=""
 base_port="${LOCALNET_PORT:-26656}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --validators) validators="${2:?--validators takes a number}"; shift 2 ;;
     --validators=*) validators="${1#*=}"; shift ;;
-    start|stop|reset|status) cmd="$1"; shift ;;
-    *) echo "usage: $0 [start|stop|reset|status] [--validators N]" >&2; exit 2 ;;
+    --preset) preset="${2:?--preset takes a name: iot, compute, storage or identity}"; shift 2 ;;
+    --preset=*) preset="${1#*=}"; shift ;;
+    start|init|stop|reset|status) cmd="$1"; shift ;;
+    *) echo "usage: $0 [start|init|stop|reset|status] [--validators N] [--preset NAME]" >&2; exit 2 ;;
   esac
 done
 # An existing chain keeps the number of validators it was made with (a one-validator home
@@ -34,9 +56,13 @@ done
 if [ ! -f "$home/validators" ] && [ -f "$home/config/app.toml" ]; then
   echo 1 > "$home/validators"
 fi
+if [ -n "$preset" ] && [ -f "$home/validators" ] && { [ "$cmd" = start ] || [ "$cmd" = init ]; }; then
+  echo "$home exists: a preset applies when the chain is made (scripts/localnet.sh reset first)" >&2
+  exit 2
+fi
 if [ -f "$home/validators" ]; then
   made="$(cat "$home/validators")"
-  if [ -n "$validators" ] && [ "$validators" != "$made" ] && [ "$cmd" = start ]; then
+  if [ -n "$validators" ] && [ "$validators" != "$made" ] && { [ "$cmd" = start ] || [ "$cmd" = init ]; }; then
     echo "$home was made with $made validator(s): scripts/localnet.sh reset first" >&2
     exit 1
   fi
@@ -67,8 +93,10 @@ stop() {
   done
 }
 
+# The latest height at $rpc, or nothing while the node does not answer (never a failure: the
+# callers poll it under set -e and pipefail).
 height() {
-  curl -s "http://$rpc/status" 2>/dev/null \
+  { curl -s "http://$rpc/status" 2>/dev/null || true; } \
     | sed -n 's/.*"latest_block_height":"\([0-9]*\)".*/\1/p'
 }
 
@@ -92,21 +120,35 @@ case "$cmd" in
       done
     fi
     exit 0 ;;
-  start) ;;
+  start|init) ;;
 esac
 
 command -v curl >/dev/null || { echo "curl is needed (apt-get install curl)" >&2; exit 1; }
-cometbft="$(scripts/install-cometbft.sh | tail -n 1)"
-echo "building depind (cargo build -p depin-simapp)..." >&2
-cargo build -q -p depin-simapp --bin depind
-depind="$root/target/debug/depind"
+if [ -n "${COMETBFT:-}" ]; then
+  cometbft="$COMETBFT"
+else
+  cometbft="$(scripts/install-cometbft.sh | tail -n 1)"
+fi
+if [ -n "${DEPIND:-}" ]; then
+  depind="$DEPIND"
+else
+  echo "building depind (cargo build -p depin-simapp)..." >&2
+  cargo build -q -p depin-simapp --bin depind
+  depind="${CARGO_TARGET_DIR:-$root/target}/debug/depind"
+fi
 
 if [ "$validators" -gt 1 ]; then
   if [ ! -f "$home/validators" ]; then
     mkdir -p "$home"
     "$depind" testnet --validators "$validators" --output-dir "$home" --chain-id "$chain_id" \
-      --starting-port "$base_port" --cometbft "$cometbft" --output json > "$home/testnet.json"
+      --starting-port "$base_port" --cometbft "$cometbft" ${preset:+--preset "$preset"} \
+      --output json > "$home/testnet.json"
     echo "$validators" > "$home/validators"
+  fi
+  if [ "$cmd" = init ]; then
+    echo "made $validators validator homes in $home (node0 .. node$((validators - 1))); a genesis edit must be"
+    echo "made in every node's home alike. Start with scripts/localnet.sh"
+    exit 0
   fi
   for h in $(node_homes); do
     if [ -f "$h/depind.pid" ] && kill -0 "$(cat "$h/depind.pid")" 2>/dev/null; then
@@ -165,7 +207,7 @@ fi
 if [ ! -f "$home/config/app.toml" ]; then
   mkdir -p "$home"
   "$cometbft" init --home "$home" >/dev/null
-  "$depind" init localnet --chain-id "$chain_id" --home "$home" >/dev/null
+  "$depind" init localnet --chain-id "$chain_id" --home "$home" ${preset:+--preset "$preset"} >/dev/null
   "$depind" keys add demo --keyring-backend test --home "$home" --output json > "$home/demo-key.json"
   "$depind" genesis add-account demo 1000000000000udepin --home "$home" >/dev/null
   "$depind" genesis validate --home "$home" >/dev/null
@@ -173,17 +215,24 @@ if [ ! -f "$home/config/app.toml" ]; then
   # One-second blocks, RPC and P2P on loopback only, every event indexed for tx_search.
   sed -i \
     -e 's/^timeout_commit = .*/timeout_commit = "1s"/' \
-    -e 's#^laddr = "tcp://0.0.0.0:26656"#laddr = "tcp://127.0.0.1:26656"#' \
+    -e "s#^laddr = \"tcp://0.0.0.0:26656\"#laddr = \"tcp://$p2p\"#" \
     "$home/config/config.toml"
+fi
+if [ "$cmd" = init ]; then
+  echo "made the chain in $home (not started): edit its genesis, e.g."
+  echo "  $depind genesis set-param rewards epoch_blocks 10 --home $home"
+  echo "then start it with scripts/localnet.sh"
+  exit 0
 fi
 
 if [ -f "$home/depind.pid" ] && kill -0 "$(cat "$home/depind.pid")" 2>/dev/null; then
   echo "already running (scripts/localnet.sh stop to stop it)"
 else
-  "$depind" start --home "$home" > "$home/depind.log" 2>&1 &
+  "$depind" start --home "$home" --abci "tcp://$abci" --grpc "$grpc" --api "$api" \
+    --rpc "tcp://$rpc" > "$home/depind.log" 2>&1 &
   echo $! > "$home/depind.pid"
   sleep 0.5
-  "$cometbft" start --home "$home" --proxy_app tcp://127.0.0.1:26658 \
+  "$cometbft" start --home "$home" --proxy_app "tcp://$abci" \
     --rpc.laddr "tcp://$rpc" > "$home/cometbft.log" 2>&1 &
   echo $! > "$home/cometbft.pid"
 fi
@@ -204,8 +253,8 @@ mnemonic="$(sed -n 's/.*"mnemonic":"\([^"]*\)".*/\1/p' "$home/demo-key.json")"
 cat <<TXT
 depin localnet '$chain_id' is producing blocks (height $h).
   CometBFT RPC   http://$rpc
-  gRPC           127.0.0.1:9090
-  REST (LCD)     http://127.0.0.1:1317
+  gRPC           $grpc
+  REST (LCD)     http://$api
   home           $home   (logs: depind.log, cometbft.log)
   demo account   $demo  (1000000udepin x 10^6; key 'demo', keyring-backend test)
   demo mnemonic  $mnemonic

@@ -287,6 +287,96 @@ fn presets_shape_the_genesis_of_testnet_and_init() {
         .contains(&"device".into()));
 }
 
+#[test]
+fn genesis_edits_keep_the_genesis_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_depind"))
+            .args(args)
+            .args(["--home", &home, "-o", "json"])
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["init", "n", "--chain-id", "g-1"]).status.success());
+    let path = dir.path().join("config/genesis.json");
+    let genesis = || read_json(&path);
+
+    // set-param keeps the JSON type (u64 as a string, u32 as a number) and reports old → new.
+    let out = run(&["genesis", "set-param", "rewards", "epoch_blocks", "10"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["old"].clone(), report["new"].clone()),
+        ("600".into(), "10".into())
+    );
+    assert!(
+        run(&["genesis", "set-param", "market", "take_rate_bps", "300"])
+            .status
+            .success()
+    );
+    let g = genesis();
+    assert_eq!(g["app_state"]["rewards"]["params"]["epoch_blocks"], "10");
+    assert_eq!(g["app_state"]["market"]["params"]["take_rate_bps"], 300);
+    // Refusals name the problem and leave the file as it was.
+    for (args, says) in [
+        (vec!["rewards", "epoch_blok", "10"], "its params: "),
+        (vec!["nope", "x", "1"], "no params of a module"),
+        (vec!["rewards", "validators_bps", "9000"], "refused"),
+        (vec!["market", "take_rate_bps", "ten"], "takes JSON"),
+    ] {
+        let mut all = vec!["genesis", "set-param"];
+        all.extend(args.iter());
+        let out = run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert_eq!(genesis(), g, "{args:?} changed the genesis");
+    }
+
+    // add-maker: a key from `device keygen`, classes that exist, a name used once.
+    let key: Value = serde_json::from_slice(&run(&["device", "keygen"]).stdout).unwrap();
+    let key = key["public_key"].as_str().unwrap();
+    let out = run(&[
+        "genesis",
+        "add-maker",
+        "acme",
+        key,
+        "--classes",
+        "hotspot,energy",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let makers = genesis()["app_state"]["device"]["makers"].clone();
+    assert_eq!(makers[0]["name"], "acme");
+    assert_eq!(
+        makers[0]["allowed_classes"],
+        serde_json::json!(["hotspot", "energy"])
+    );
+    let g = genesis();
+    let other: Value = serde_json::from_slice(&run(&["device", "keygen"]).stdout).unwrap();
+    let other = other["public_key"].as_str().unwrap();
+    for args in [
+        vec!["acme", other, "--classes", "hotspot"],
+        vec!["other", other, "--classes", "no-such-class"],
+        vec!["other", "secp256k1:00", "--classes", "hotspot"],
+    ] {
+        let mut all = vec!["genesis", "add-maker"];
+        all.extend(args.iter());
+        assert!(!run(&all).status.success(), "{args:?}");
+        assert_eq!(genesis(), g, "{args:?} changed the genesis");
+    }
+}
+
 /// Kills the processes it holds when dropped (also when the test fails).
 struct Processes(Vec<std::process::Child>);
 

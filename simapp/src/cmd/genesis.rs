@@ -25,6 +25,33 @@ pub enum GenesisCmd {
         #[arg(long, default_value = "test")]
         keyring_backend: String,
     },
+    /// Register a device maker in genesis (on a running chain makers come from governance):
+    /// `depind genesis add-maker acme secp256k1:<hex> --classes hotspot,energy`.
+    AddMaker {
+        /// The maker's name: 1 to 32 characters of a-z, 0-9, `-` and `_`.
+        name: String,
+        /// The maker's public key that signs device attestations, `secp256k1:<hex>` or
+        /// `ed25519:<hex>` (the public_key `depind device keygen` prints).
+        key: String,
+        /// The device classes it may attest, comma-separated (`depind query device params`
+        /// or the genesis file's device params list them).
+        #[arg(long, value_delimiter = ',', required = true)]
+        classes: Vec<String>,
+        /// The most devices it may onboard.
+        #[arg(long, default_value_t = 1_000)]
+        quota: u64,
+    },
+    /// Set one module parameter in genesis (on a running chain params change through
+    /// governance): `depind genesis set-param rewards epoch_blocks 100`.
+    SetParam {
+        /// The module, e.g. device, market, rewards, energy, gov, staking.
+        module: String,
+        /// The parameter's name as the genesis file spells it, e.g. epoch_blocks.
+        param: String,
+        /// The value: a number, true/false, a string, or JSON for lists and objects (coins:
+        /// '{"denom":"udepin","amount":"5000000"}').
+        value: String,
+    },
     /// Check that the genesis file starts a chain (every module's genesis imports); prints the
     /// validator set InitChain answers.
     Validate,
@@ -43,10 +70,114 @@ pub fn run(ctx: &Context, cmd: GenesisCmd) -> Result<()> {
             coins,
             keyring_backend,
         } => add_account(ctx, &address_or_key, &coins, &keyring_backend),
+        GenesisCmd::AddMaker {
+            name,
+            key,
+            classes,
+            quota,
+        } => add_maker(ctx, &name, &key, &classes, quota),
+        GenesisCmd::SetParam {
+            module,
+            param,
+            value,
+        } => set_param(ctx, &module, &param, &value),
         GenesisCmd::Validate => validate(ctx),
         GenesisCmd::Gentx(a) => super::gentx::gentx(ctx, a),
         GenesisCmd::CollectGentxs(a) => super::gentx::collect_gentxs(ctx, a),
     }
+}
+
+/// Sets `app_state.<module>.params.<param>`, keeping the JSON type the genesis has for it
+/// (integers the proto3 JSON mapping writes as strings stay strings); the whole genesis must
+/// still import.
+fn set_param(ctx: &Context, module: &str, param: &str, value: &str) -> Result<()> {
+    let path = genesis_path(&ctx.home);
+    let mut genesis = read_json(&path)?;
+    let params = genesis
+        .pointer_mut(&format!("/app_state/{module}/params"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow!("the genesis has no params of a module {module:?}"))?;
+    let Some(old) = params.get(param) else {
+        let known: Vec<&str> = params.keys().map(String::as_str).collect();
+        bail!(
+            "{module} has no param {param:?}; its params: {}",
+            known.join(", ")
+        );
+    };
+    let new = match old {
+        Value::String(_) => Value::String(value.to_string()),
+        _ => serde_json::from_str(value)
+            .map_err(|e| anyhow!("{module}.{param} takes JSON here ({e}), e.g. {old}"))?,
+    };
+    let before = old.clone();
+    params.insert(param.to_string(), new.clone());
+    validate_genesis(&genesis)
+        .map_err(|e| anyhow!("{module}.{param} = {value} is refused: {e:#}"))?;
+    write_json(&path, &genesis)?;
+    ctx.print(&json!({ "module": module, "param": param, "old": before, "new": new }));
+    Ok(())
+}
+
+/// Adds a maker to the device module's genesis; the whole genesis must still import.
+fn add_maker(ctx: &Context, name: &str, key: &str, classes: &[String], quota: u64) -> Result<()> {
+    use base64::Engine;
+    let public = super::device::parse_key(key)?;
+    let key_type = match depin_proto::depin::device::v1::KeyType::try_from(public.r#type) {
+        Ok(depin_proto::depin::device::v1::KeyType::Secp256k1) => "KEY_TYPE_SECP256K1",
+        _ => "KEY_TYPE_ED25519",
+    };
+    let path = genesis_path(&ctx.home);
+    let mut genesis = read_json(&path)?;
+    let makers = genesis
+        .pointer("/app_state/device/makers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            anyhow!(
+                "{} has no app_state.device.makers: run `depind init` first",
+                path.display()
+            )
+        })?;
+    if makers.iter().any(|m| m["name"] == name) {
+        bail!("genesis already has a maker named {name:?}");
+    }
+    let known: Vec<String> = genesis
+        .pointer("/app_state/device/params/classes")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(c) = classes.iter().find(|c| !known.contains(c)) {
+        bail!(
+            "the genesis has no device class {c:?}; its classes: {}",
+            known.join(", ")
+        );
+    }
+    let Some(makers) = genesis
+        .pointer_mut("/app_state/device/makers")
+        .and_then(Value::as_array_mut)
+    else {
+        bail!("{} has no app_state.device.makers", path.display());
+    };
+    let record = json!({
+        "name": name,
+        "key": {
+            "type": key_type,
+            "key": base64::engine::general_purpose::STANDARD.encode(&public.key),
+        },
+        "allowed_classes": classes,
+        "device_quota": quota.to_string(),
+        "devices_onboarded": "0",
+        "revoked": false,
+        "revoked_height": "0",
+    });
+    makers.push(record.clone());
+    validate_genesis(&genesis).map_err(|e| anyhow!("the maker is refused: {e:#}"))?;
+    write_json(&path, &genesis)?;
+    ctx.print(&record);
+    Ok(())
 }
 
 /// A bech32 address with the chain's prefix, or the name of a key in the keyring.

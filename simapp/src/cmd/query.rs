@@ -15,8 +15,9 @@ use super::Context;
 
 #[derive(Args, Clone)]
 pub struct QueryFlags {
-    /// CometBFT RPC of the node to ask (tcp://host:port or http://host:port).
-    #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+    /// CometBFT RPC of the node to ask (tcp://host:port or http://host:port; also read from
+    /// DEPIND_NODE).
+    #[arg(long, env = "DEPIND_NODE", default_value = "tcp://127.0.0.1:26657")]
     pub node: String,
     /// Read state at this height (0: latest).
     #[arg(long, default_value_t = 0)]

@@ -71,8 +71,9 @@ pub enum BankTx {
 /// The flags every transaction takes, as in the Cosmos SDK's CLI.
 #[derive(Args, Clone)]
 pub struct TxFlags {
-    /// CometBFT RPC of the node to broadcast to (tcp://host:port or http://host:port).
-    #[arg(long, default_value = "tcp://127.0.0.1:26657")]
+    /// CometBFT RPC of the node to broadcast to (tcp://host:port or http://host:port; also
+    /// read from DEPIND_NODE).
+    #[arg(long, env = "DEPIND_NODE", default_value = "tcp://127.0.0.1:26657")]
     pub node: String,
     /// The chain id to sign for (default: the chain id in the home's genesis file).
     #[arg(long)]
