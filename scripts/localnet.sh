@@ -56,8 +56,11 @@ done
 if [ ! -f "$home/validators" ] && [ -f "$home/config/app.toml" ]; then
   echo 1 > "$home/validators"
 fi
-if [ -n "$preset" ] && [ -f "$home/validators" ] && { [ "$cmd" = start ] || [ "$cmd" = init ]; }; then
-  echo "$home exists: a preset applies when the chain is made (scripts/localnet.sh reset first)" >&2
+# A preset applies when the chain is made; the chain remembers it ($home/preset), and asking
+# for another one later is an error rather than silently ignored.
+if [ -n "$preset" ] && [ -f "$home/validators" ] && { [ "$cmd" = start ] || [ "$cmd" = init ]; } \
+  && [ "$(cat "$home/preset" 2>/dev/null || true)" != "$preset" ]; then
+  echo "$home was made without preset $preset: scripts/localnet.sh reset first" >&2
   exit 2
 fi
 if [ -f "$home/validators" ]; then
@@ -144,11 +147,25 @@ if [ "$validators" -gt 1 ]; then
       --starting-port "$base_port" --cometbft "$cometbft" ${preset:+--preset "$preset"} \
       --output json > "$home/testnet.json"
     echo "$validators" > "$home/validators"
+    if [ -n "$preset" ]; then echo "$preset" > "$home/preset"; fi
+    made_now=1
   fi
   if [ "$cmd" = init ]; then
-    echo "made $validators validator homes in $home (node0 .. node$((validators - 1))); a genesis edit must be"
-    echo "made in every node's home alike. Start with scripts/localnet.sh"
+    if [ -z "${made_now:-}" ]; then
+      echo "$home already holds a chain (scripts/localnet.sh reset to start over)"
+      exit 0
+    fi
+    echo "made $validators validator homes in $home (node0 .. node$((validators - 1))), not started:"
+    echo "edit node0's genesis (depind genesis ... --home $home/node0); the first start copies it"
+    echo "to every node. Start with scripts/localnet.sh"
     exit 0
+  fi
+  # Before the first start, node0's genesis (perhaps edited after init) is every node's.
+  if [ ! -f "$home/started" ]; then
+    for h in $(node_homes); do
+      [ "$h" = "$home/node0" ] || cp "$home/node0/config/genesis.json" "$h/config/genesis.json"
+    done
+    touch "$home/started"
   fi
   for h in $(node_homes); do
     if [ -f "$h/depind.pid" ] && kill -0 "$(cat "$h/depind.pid")" 2>/dev/null; then
@@ -212,6 +229,8 @@ if [ ! -f "$home/config/app.toml" ]; then
   "$depind" genesis add-account demo 1000000000000udepin --home "$home" >/dev/null
   "$depind" genesis validate --home "$home" >/dev/null
   echo 1 > "$home/validators"
+  if [ -n "$preset" ]; then echo "$preset" > "$home/preset"; fi
+  made_now=1
   # One-second blocks, RPC and P2P on loopback only, every event indexed for tx_search.
   sed -i \
     -e 's/^timeout_commit = .*/timeout_commit = "1s"/' \
@@ -219,6 +238,10 @@ if [ ! -f "$home/config/app.toml" ]; then
     "$home/config/config.toml"
 fi
 if [ "$cmd" = init ]; then
+  if [ -z "${made_now:-}" ]; then
+    echo "$home already holds a chain (scripts/localnet.sh reset to start over)"
+    exit 0
+  fi
   echo "made the chain in $home (not started): edit its genesis, e.g."
   echo "  $depind genesis set-param rewards epoch_blocks 10 --home $home"
   echo "then start it with scripts/localnet.sh"
@@ -261,7 +284,7 @@ depin localnet '$chain_id' is producing blocks (height $h).
                  (also in $home/demo-key.json)
 
 Try:
-  $depind query bank balances $demo --home $home
-  $depind tx bank send demo <address> 1000udepin --home $home --gas auto --wait
+  $depind query bank balances $demo --home $home --node tcp://$rpc
+  $depind tx bank send demo <address> 1000udepin --home $home --node tcp://$rpc --gas auto --wait
 Stop with scripts/localnet.sh stop.
 TXT

@@ -99,8 +99,9 @@ fn the_guide_runs_as_written() {
     }
     script.push_str("echo \"GUIDE $M1 $M2 $E $OWNER\"\n");
     let started = std::time::Instant::now();
-    let out = Command::new("bash")
-        .arg("-c")
+    // A bound on the whole walk: a stuck wait fails the test instead of hanging CI.
+    let out = Command::new("timeout")
+        .args(["600", "bash", "-c"])
         .arg(&script)
         .current_dir(&root)
         .envs(env.iter().cloned())

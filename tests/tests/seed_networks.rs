@@ -281,6 +281,29 @@ fn check_emissions(net: &Net, n: usize, base: impl Fn(u64) -> u128, bps: [u128; 
     assert_eq!(parts.iter().sum::<u128>(), m);
 }
 
+/// The supply less everything minted so far (read again when an epoch was minted between the
+/// queries): what only burns move.
+fn unminted_supply(net: &Net) -> u128 {
+    let minted = |net: &Net| -> u128 { emissions(net).iter().map(|r| int(&r.minted)).sum() };
+    loop {
+        let before = minted(net);
+        let s = supply(net);
+        if minted(net) == before {
+            return s - before;
+        }
+    }
+}
+
+/// The supply moved by exactly `burned` (and the emission) since `base` was read with
+/// [`unminted_supply`].
+fn check_supply(net: &Net, base: u128, burned: u128) {
+    assert_eq!(
+        unminted_supply(net),
+        base - burned,
+        "the supply less the emission"
+    );
+}
+
 /// Claims `key`'s pending rewards; returns what the claim paid, checked against the balance.
 fn claim(net: &Net, key: &TestKey) -> u128 {
     let before = net.balance_grpc(&key.address);
@@ -309,7 +332,7 @@ fn iot_coverage_network() {
         g["app_state"]["rewards"]["params"]["halving_epochs"] = json!(HALVING.to_string());
     });
     let (alice, bob) = (&net.keys[0], &net.keys[1]);
-    let supply0 = supply(&net);
+    let supply0 = unminted_supply(&net);
     // The preset's hotspot class: 40 DEPIN to onboard, location required.
     let class: dpb::QueryParamsResponse = device_q(&net, "Params", dpb::QueryParamsRequest {});
     let class = class.params.expect("params").classes.remove(0);
@@ -412,20 +435,8 @@ fn iot_coverage_network() {
         |e| EMISSION >> (e / HALVING),
         [1_000, 7_000, 0, 2_000],
     );
-    // The supply: the genesis, less the burns (credits, B's fee), plus what was minted (read
-    // again when an epoch was minted between the two queries).
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let minted: u128 = emissions(&net).iter().map(|r| int(&r.minted)).sum();
-        let now = supply(&net);
-        if now == supply0 - BURN - fee + minted {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "supply {now} is not the genesis less burns plus {minted} minted"
-        );
-    }
+    // The supply: the genesis, less the burns (credits, B's fee), plus what was minted.
+    check_supply(&net, supply0, BURN + fee);
     eprintln!(
         "iot: device epoch {epoch} shared {pot}udepin 3:5, in {:?}",
         started.elapsed()
@@ -441,7 +452,7 @@ fn device_identity_network() {
         short_epochs(g, DEVICE_EPOCH, &["sensor"])
     });
     let (alice, bob) = (&net.keys[0], &net.keys[1]);
-    let supply0 = supply(&net);
+    let supply0 = unminted_supply(&net);
     const FEE: u128 = 100_000;
 
     // A sensor with a maker-attested key; no location needed.
@@ -459,7 +470,7 @@ fn device_identity_network() {
         (alice.address.as_str(), MAKER, "sensor")
     );
     assert_eq!(d.key.expect("key"), key1.public_key());
-    assert_eq!(supply(&net), supply0 - FEE, "the onboarding fee is burned");
+    check_supply(&net, supply0, FEE);
     assert_eq!(net.balance_grpc(&alice.address), FUNDS - FEE - TX_FEE);
 
     // Epoch 1 of data (after the first mint, so that its pot holds something): a heartbeat

@@ -33,3 +33,11 @@ pub fn pruned(before: u64, removed: usize) -> Event {
         .attr("before_epoch", before.to_string())
         .attr("removed", removed.to_string())
 }
+
+/// A reading rose more than `max_wh_per_reading`: the cap was credited, `excess_wh` was not.
+pub fn capped(device_id: &str, epoch: u64, excess_wh: u64) -> Event {
+    event("energy_reading_capped")
+        .attr("device_id", device_id)
+        .attr("epoch", epoch.to_string())
+        .attr("excess_wh", excess_wh.to_string())
+}

@@ -119,6 +119,27 @@ impl GenesisState {
 impl EnergyModule {
     pub(crate) fn init(&self, ctx: &mut Ctx<'_, '_>, genesis: &GenesisState) -> AppResult<()> {
         genesis.validate(self.keeper.codec().prefix())?;
+        // Nothing may come from the future: the registry's genesis (imported first) set its
+        // epoch clock. A later epoch's total would be paid when the chain gets there, and a
+        // meter whose last reading is ahead would move backwards at its next one.
+        let current = self.keeper.registry().current_epoch(ctx)?;
+        let future = genesis
+            .meters
+            .iter()
+            .map(|m| (m.last_epoch, m.device_id.as_str()))
+            .chain(
+                genesis
+                    .epoch_energy
+                    .iter()
+                    .map(|e| (e.epoch, e.device_id.as_str())),
+            )
+            .chain(genesis.epoch_units.iter().map(|u| (u.epoch, "a unit")))
+            .find(|(epoch, _)| *epoch > current);
+        if let Some((epoch, what)) = future {
+            return Err(invalid(format!(
+                "{what} is at epoch {epoch}, after the device registry's current epoch {current}"
+            )));
+        }
         let mut store = ctx.storage(PREFIX);
         PARAMS.save(&mut store, &genesis.params)?;
         for m in &genesis.meters {

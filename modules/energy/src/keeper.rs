@@ -85,8 +85,10 @@ impl EnergyKeeper {
         &self.registry
     }
 
+    /// The params; the defaults on a chain that added the module without running its genesis
+    /// (a software upgrade), so that its block hooks never fail there.
     pub fn params(&self, ctx: &mut Ctx<'_, '_>) -> AppResult<Params> {
-        Ok(PARAMS.load(&ctx.storage(PREFIX))?)
+        Ok(PARAMS.may_load(&ctx.storage(PREFIX))?.unwrap_or_default())
     }
 
     pub fn meter(&self, ctx: &mut Ctx<'_, '_>, device_id: &str) -> AppResult<Option<Meter>> {
@@ -114,20 +116,30 @@ impl EnergyKeeper {
         }
     }
 
+    /// The unit of an epoch that has energy: always recorded with its first delivery (never
+    /// today's params, which would re-score an epoch the rewards module may be sharing).
+    fn recorded_unit(&self, ctx: &mut Ctx<'_, '_>, epoch: u64) -> AppResult<u64> {
+        EPOCH_UNITS
+            .may_load(&ctx.storage(PREFIX), epoch)?
+            .ok_or_else(|| {
+                EnergyError::Corrupt(format!("epoch {epoch} has energy but no unit")).into()
+            })
+    }
+
     /// The points `device_id` earned in `epoch`: ⌊Wh / the epoch's wh_per_point⌋.
     pub fn points(&self, ctx: &mut Ctx<'_, '_>, epoch: u64, device_id: &str) -> AppResult<u64> {
         let wh = self.epoch_energy(ctx, epoch, device_id)?;
         if wh == 0 {
             return Ok(0);
         }
-        let unit = self.epoch_unit(ctx, epoch)?;
+        let unit = self.recorded_unit(ctx, epoch)?;
         wh.checked_div(unit)
             .ok_or_else(|| EnergyError::Corrupt(format!("epoch {epoch} has wh_per_point 0")).into())
     }
 
     /// The counter rules of a reading of `device_id` in `epoch`, and its writes: the meter,
-    /// the epoch total, the epoch's unit. Returns the Wh delivered (0 for a meter's first
-    /// reading). It does not look at the device or the signature: `MsgSubmitReading` checks
+    /// the epoch total, the epoch's unit. Returns the Wh credited (0 for a meter's first
+    /// reading; at most `max_wh_per_reading`, the excess reported in `energy_reading_capped`). It does not look at the device or the signature: `MsgSubmitReading` checks
     /// those first. Fails without writing anything.
     pub fn record_reading(
         &self,
@@ -137,6 +149,7 @@ impl EnergyKeeper {
         epoch: u64,
         cumulative_wh: u64,
     ) -> AppResult<u64> {
+        let mut capped = None;
         let mut store = ctx.storage(PREFIX);
         let meter = METERS.may_load(&store, device_id)?;
         let (meter, delivered) = match meter {
@@ -172,14 +185,13 @@ impl EnergyKeeper {
                     }
                     .into());
                 }
-                let delivered = cumulative_wh - m.last_cumulative_wh;
-                if delivered > params.max_wh_per_reading {
-                    return Err(EnergyError::AboveCap {
-                        device: device_id.to_string(),
-                        delivered,
-                        max: params.max_wh_per_reading,
-                    }
-                    .into());
+                // A rise above the cap (a long outage, a lowered cap, a faulty meter) is
+                // accepted and credited the cap: the counter moves on, so the meter is never
+                // locked out, and no reading earns more than the cap.
+                let rise = cumulative_wh - m.last_cumulative_wh;
+                let delivered = rise.min(params.max_wh_per_reading);
+                if rise > delivered {
+                    capped = Some(rise - delivered);
                 }
                 m.delivered_wh = m
                     .delivered_wh
@@ -203,6 +215,10 @@ impl EnergyKeeper {
             }
         }
         METERS.save(&mut store, device_id, &meter)?;
+        drop(store);
+        if let Some(excess) = capped {
+            ctx.emit(events::capped(device_id, epoch, excess));
+        }
         Ok(delivered)
     }
 

@@ -22,6 +22,10 @@ pub struct Params {
     pub retention_epochs: u64,
 }
 
+/// The least `retention_epochs`: an epoch's totals outlive the next epoch, in which the rewards
+/// module starts sharing it.
+pub const MIN_RETENTION_EPOCHS: u64 = 2;
+
 impl Default for Params {
     /// One point per kWh, at most 100 kWh a reading and 24 readings an epoch, 30 epochs kept
     /// (as long as the device registry keeps contributions).
@@ -54,9 +58,9 @@ impl Params {
                 "max_readings_per_epoch must be at least 1 (no meter could report)",
             ));
         }
-        if self.retention_epochs == 0 {
+        if self.retention_epochs < MIN_RETENTION_EPOCHS {
             return Err(invalid(
-                "retention_epochs must be at least 1: the rewards module reads an epoch's totals after it ends",
+                "retention_epochs must be at least 2: the rewards module shares an epoch's totals after it ends, over several blocks (keep it at the device registry's contribution_retention_epochs)",
             ));
         }
         Ok(())

@@ -54,14 +54,14 @@ fn an_inconsistent_genesis_is_refused() {
     let id = device_signer(1).id(PREFIX);
     let good = GenesisState {
         params: energy_params(),
-        meters: vec![meter(&id, 5, 1_000)],
+        meters: vec![meter(&id, 0, 1_000)],
         epoch_energy: vec![GenesisEpochEnergy {
-            epoch: 5,
+            epoch: 0,
             device_id: id.clone(),
             delivered_wh: 1_000,
         }],
         epoch_units: vec![GenesisEpochUnit {
-            epoch: 5,
+            epoch: 0,
             wh_per_point: 1_000,
         }],
     };
@@ -92,6 +92,12 @@ fn an_inconsistent_genesis_is_refused() {
     let mut g = good.clone();
     g.epoch_energy[0].epoch = 6;
     cases.push(("last reading", g));
+    // Consistent, but ahead of the registry's clock (epoch 0 at genesis).
+    let mut g = good.clone();
+    g.meters[0].last_epoch = 3;
+    g.epoch_energy[0].epoch = 3;
+    g.epoch_units[0].epoch = 3;
+    cases.push(("after the device registry's current epoch", g));
     let mut g = good.clone();
     g.epoch_units.clear();
     cases.push(("no unit", g));
@@ -156,7 +162,7 @@ fn epoch_totals_are_pruned_after_the_retention() {
 fn pruning_is_bounded_per_block() {
     let keys = test_keys(3);
     let params = Params {
-        retention_epochs: 1,
+        retention_epochs: 2,
         ..energy_params()
     };
     let n = depin_energy::keeper::MAX_PRUNED_PER_BLOCK as u64 + 50;
@@ -182,8 +188,8 @@ fn pruning_is_bounded_per_block() {
     let mut state = app_state(&keys, &params);
     state["energy"] = serde_json::to_value(&genesis).unwrap();
     let mut chain = Chain::with_state(keys, &state, 1).unwrap();
-    // Epoch 0 is kept through epoch 1, then pruned 200 totals a block.
-    while chain.epoch() < 2 {
+    // Epoch 0 is kept through epoch 2, then pruned 200 totals a block.
+    while chain.epoch() < 3 {
         chain.block();
     }
     assert_eq!(chain.epoch_energy(0, &ids[0]).delivered_wh, 10);

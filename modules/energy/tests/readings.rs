@@ -137,10 +137,16 @@ fn every_refusal_has_its_code_and_changes_nothing() {
     chain.fails(1, vec![msg], "energy", 10);
     let msg = chain.reading_msg(&s[0], &id, epoch, 999);
     chain.fails(1, vec![msg], "energy", 10);
-    // Above the cap (10 kWh in these params): 10 000 is allowed, 10 001 is not.
+    // Above the cap (10 kWh in these params): a rise of 10 001 Wh is accepted and credited
+    // 10 000, the excess reported; the counter moves on (a meter is never locked out).
+    let before = chain.epoch_energy(epoch, &id).delivered_wh;
     let msg = chain.reading_msg(&s[0], &id, epoch, 1_000 + 10_001);
-    let log = chain.fails(1, vec![msg], "energy", 11);
-    assert!(log.contains("10001"), "{log}");
+    chain.ok(1, vec![msg]);
+    assert_eq!(chain.meter(&id).last_cumulative_wh, 11_001);
+    assert_eq!(chain.epoch_energy(epoch, &id).delivered_wh, before + 10_000);
+    let capped = chain.events_of("energy_reading_capped");
+    assert_eq!(capped.len(), 1, "{:?}", chain.events);
+    assert_eq!(capped[0].get("excess_wh"), Some("1"));
     // Unknown device: a well-formed id of a key never onboarded.
     chain.next_epoch_alive(&[&s[0]]);
     let epoch = chain.epoch();
@@ -159,7 +165,8 @@ fn every_refusal_has_its_code_and_changes_nothing() {
 
     // Too many readings: 3 an epoch, counted from the epoch's first block.
     chain.next_epoch_alive(&[&s[0]]);
-    let mut counter = 1_000;
+    // (The capped reading above moved the counter to 11 001.)
+    let mut counter = 11_001;
     for _ in 0..3 {
         counter += 10;
         chain.read(&s[0], counter);
@@ -212,6 +219,10 @@ fn params_change_by_the_authority_only_and_stay_valid() {
         },
         depin_energy::Params {
             retention_epochs: 0,
+            ..p.clone()
+        },
+        depin_energy::Params {
+            retention_epochs: 1,
             ..p.clone()
         },
     ] {
