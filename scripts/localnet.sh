@@ -60,7 +60,8 @@ fi
 # for another one later is an error rather than silently ignored.
 if [ -n "$preset" ] && [ -f "$home/validators" ] && { [ "$cmd" = start ] || [ "$cmd" = init ]; } \
   && [ "$(cat "$home/preset" 2>/dev/null || true)" != "$preset" ]; then
-  echo "$home was made without preset $preset: scripts/localnet.sh reset first" >&2
+  made_with="$(cat "$home/preset" 2>/dev/null || true)"
+  echo "$home was made with ${made_with:-no preset}, not preset $preset: scripts/localnet.sh reset first" >&2
   exit 2
 fi
 if [ -f "$home/validators" ]; then
