@@ -166,6 +166,24 @@ fn the_guide_runs_as_written() {
     let e2 = cli(&["query", "energy", "epoch-energy", epoch, m2]);
     assert_eq!(num(&e2["energy"]["points"]), 1, "{e2}");
 
+    // The same meter over the REST gateway (the route in query.proto) and gRPC.
+    let rest = Command::new("curl")
+        .args([
+            "-sf",
+            &format!("http://127.0.0.1:{}/depin/energy/v1/meters/{m1}", port + 4),
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        rest.status.success(),
+        "REST {}",
+        String::from_utf8_lossy(&rest.stderr)
+    );
+    let rest: Value = serde_json::from_slice(&rest.stdout).expect("REST JSON");
+    assert_eq!(num(&rest["meter"]["delivered_wh"]), 3_000, "{rest}");
+    let grpc_meter = rt_grpc_meter(port + 3, m1);
+    assert_eq!(grpc_meter.delivered_wh, 3_000);
+
     // The epoch's device pot, from its payout event, shared 4 : 2.
     let rpc_client =
         tendermint_rpc::HttpClient::new(format!("http://127.0.0.1:{}", port + 1).as_str())
@@ -226,6 +244,35 @@ fn the_guide_runs_as_written() {
     // The claim paid everything: nothing is pending any more.
     let pending = cli(&["query", "rewards", "pending", owner]);
     assert_eq!(coin_amount_of(&pending["total"]["amount"]), 0, "{pending}");
+}
+
+/// A meter over gRPC (`depin.energy.v1.Query/Meter`).
+fn rt_grpc_meter(port: u16, device_id: &str) -> depin_proto::depin::energy::v1::Meter {
+    use depin_proto::depin::energy::v1 as pb;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("gRPC connect");
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.expect("gRPC ready");
+        let path =
+            tonic::codegen::http::uri::PathAndQuery::from_static("/depin.energy.v1.Query/Meter");
+        let r: pb::QueryMeterResponse = grpc
+            .unary(
+                tonic::Request::new(pb::QueryMeterRequest {
+                    device_id: device_id.to_string(),
+                }),
+                path,
+                tonic::codec::ProstCodec::default(),
+            )
+            .await
+            .expect("Meter")
+            .into_inner();
+        r.meter.expect("meter")
+    })
 }
 
 /// A JSON amount: a number, a decimal string or a coin string.
