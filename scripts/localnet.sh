@@ -108,7 +108,12 @@ node_rpc() { echo "127.0.0.1:$((base_port + 1 + 10 * $1))"; }
 
 # The height at $rpc, only if our node answers there (not another chain's on the same port).
 our_height() {
-  curl -s "http://$rpc/status" 2>/dev/null | grep -q "\"id\":\"$node0_id\"" && height
+  # Read the whole answer first: grep -q leaving a pipe early would fail it under pipefail.
+  local status
+  status="$(curl -s "http://$rpc/status" 2>/dev/null || true)"
+  case "$status" in
+    *"\"id\":\"$node0_id\""*) height ;;
+  esac
 }
 
 case "$cmd" in
