@@ -278,3 +278,21 @@ fn json_mode_prints_one_document() {
     );
     depind_fails_quietly(home, &["export"]);
 }
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    // `depind preset show iot | head -1`: the reader goes away before depind writes.
+    for output in ["text", "json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_depind"))
+            .args(["preset", "show", "iot", "-o", output])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{output}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{output}: {stderr}");
+    }
+}

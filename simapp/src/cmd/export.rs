@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
-        None => println!("{text}"),
+        None => super::write_stdout(&format!("{text}\n")),
     }
     let _ = ctx;
     Ok(())

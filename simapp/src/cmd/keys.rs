@@ -147,7 +147,7 @@ pub fn run(ctx: &Context, cmd: KeysCmd) -> Result<()> {
         } => {
             let info = open(ctx, &flags)?.show(&name)?;
             if address && ctx.output == Output::Text {
-                println!("{}", info.address);
+                super::write_stdout(&format!("{}\n", info.address));
             } else if address {
                 ctx.print(&json!({ "address": info.address }));
             } else {
@@ -165,7 +165,7 @@ pub fn run(ctx: &Context, cmd: KeysCmd) -> Result<()> {
             }
             let hex_key = open(ctx, &flags)?.export_hex(&name)?;
             match ctx.output {
-                Output::Text => println!("{hex_key}"),
+                Output::Text => super::write_stdout(&format!("{hex_key}\n")),
                 Output::Json => ctx.print(&json!({ "name": name, "private_key": hex_key })),
             }
         }

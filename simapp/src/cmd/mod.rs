@@ -41,26 +41,54 @@ pub struct Context {
 impl Context {
     /// Prints `value` as JSON, or as indented `key: value` lines for text output.
     pub fn print(&self, value: &serde_json::Value) {
+        let mut out = String::new();
         match self.output {
-            Output::Json => println!("{value}"),
-            Output::Text => print_text(value, 0),
+            Output::Json => out.push_str(&value.to_string()),
+            Output::Text => text_lines(value, 0, &mut out),
         }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        write_stdout(&out);
     }
 }
 
-fn print_text(value: &serde_json::Value, indent: usize) {
+/// Writes `text` to standard output. A reader that closed the pipe (`depind ... | head`) ends
+/// the command quietly, as for any Unix tool; another write error is reported.
+pub fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("Error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn text_lines(value: &serde_json::Value, indent: usize, out: &mut String) {
     use serde_json::Value;
     let pad = "  ".repeat(indent);
+    fn line(out: &mut String, s: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        // Writing into a String cannot fail.
+        let _ = out.write_fmt(s);
+        out.push('\n');
+    }
     match value {
         Value::Object(map) => {
             for (k, v) in map {
                 match v {
                     Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}{k}:");
-                        print_text(v, indent + 1);
+                        line(out, format_args!("{pad}{k}:"));
+                        text_lines(v, indent + 1, out);
                     }
-                    Value::String(s) => println!("{pad}{k}: {s}"),
-                    other => println!("{pad}{k}: {other}"),
+                    Value::String(s) => line(out, format_args!("{pad}{k}: {s}")),
+                    other => line(out, format_args!("{pad}{k}: {other}")),
                 }
             }
         }
@@ -68,16 +96,16 @@ fn print_text(value: &serde_json::Value, indent: usize) {
             for item in items {
                 match item {
                     Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}-");
-                        print_text(item, indent + 1);
+                        line(out, format_args!("{pad}-"));
+                        text_lines(item, indent + 1, out);
                     }
-                    Value::String(s) => println!("{pad}- {s}"),
-                    other => println!("{pad}- {other}"),
+                    Value::String(s) => line(out, format_args!("{pad}- {s}")),
+                    other => line(out, format_args!("{pad}- {other}")),
                 }
             }
         }
-        Value::String(s) => println!("{pad}{s}"),
-        other => println!("{pad}{other}"),
+        Value::String(s) => line(out, format_args!("{pad}{s}")),
+        other => line(out, format_args!("{pad}{other}")),
     }
 }
 
