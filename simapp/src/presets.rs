@@ -18,7 +18,7 @@ pub struct Preset {
     pub name: &'static str,
     /// The network it models.
     pub network: &'static str,
-    /// The modules the network's story uses (the chain's base modules included).
+    /// The modules the network's story uses beyond [`BASE`], the ones every chain stands on.
     pub modules: &'static [&'static str],
     /// One paragraph: what the parameters say.
     pub summary: &'static str,
@@ -26,7 +26,7 @@ pub struct Preset {
 }
 
 /// Modules every network stands on: accounts, tokens, proof of stake, governance, upgrades.
-const BASE: [&str; 7] = [
+pub const BASE: [&str; 7] = [
     "auth",
     "bank",
     "staking",
@@ -41,17 +41,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "iot",
         network: "IoT coverage network (Helium-style)",
-        modules: &[
-            "auth",
-            "bank",
-            "staking",
-            "slashing",
-            "distribution",
-            "gov",
-            "upgrade",
-            "device",
-            "rewards",
-        ],
+        modules: &["device", "rewards"],
         summary: "Hotspots (coverage class, H3 location required, 40 DEPIN onboarding and \
                   10 DEPIN location fees, payable in data credits) prove coverage with \
                   heartbeats, beacons and witnesses; witnesses weigh most. Emission halves \
@@ -63,18 +53,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "compute",
         network: "compute marketplace (Akash-style)",
-        modules: &[
-            "auth",
-            "bank",
-            "staking",
-            "slashing",
-            "distribution",
-            "gov",
-            "upgrade",
-            "device",
-            "market",
-            "rewards",
-        ],
+        modules: &["device", "market", "rewards"],
         summary: "Providers post 100 DEPIN of collateral, carry attributes signed by auditors \
                   and bid (5 DEPIN deposit) on tenants' orders; accepted bids become leases paid \
                   block by block from the tenant's escrow. The network takes 4% of every payment \
@@ -86,18 +65,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "storage",
         network: "storage network (Filecoin-style)",
-        modules: &[
-            "auth",
-            "bank",
-            "staking",
-            "slashing",
-            "distribution",
-            "gov",
-            "upgrade",
-            "device",
-            "market",
-            "rewards",
-        ],
+        modules: &["device", "market", "rewards"],
         summary: "Clients propose storage deals that providers accept with collateral; every \
                   proving period of 50 blocks brings 8 random chunk challenges, a missed proof \
                   costs the provider 10% of the deal's collateral paid to the client, 3 in a row \
@@ -110,17 +78,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "identity",
         network: "device-identity network (IoTeX-style)",
-        modules: &[
-            "auth",
-            "bank",
-            "staking",
-            "slashing",
-            "distribution",
-            "gov",
-            "upgrade",
-            "device",
-            "rewards",
-        ],
+        modules: &["device", "rewards"],
         summary: "Devices (sensor class, no location needed, 0.1 DEPIN onboarding) carry a \
                   maker-attested key that signs their identity, ownership transfers need the \
                   owner, keys rotate with proof from the old and new key, and data heartbeats \
@@ -162,9 +120,9 @@ impl Preset {
         Ok(Value::Object(out))
     }
 
-    /// Whether the network uses every base module (always: they are what the chain stands on).
-    pub fn has_base_modules(&self) -> bool {
-        BASE.iter().all(|m| self.modules.contains(m))
+    /// Every module the network uses: [`BASE`], then its own.
+    pub fn all_modules(&self) -> Vec<&'static str> {
+        BASE.iter().chain(self.modules).copied().collect()
     }
 }
 
@@ -391,7 +349,8 @@ mod tests {
     #[test]
     fn every_preset_starts_a_chain_with_its_params() {
         for p in PRESETS {
-            assert!(p.has_base_modules(), "{}", p.name);
+            assert!(p.modules.iter().all(|m| !BASE.contains(m)), "{}", p.name);
+            assert_eq!(p.all_modules().len(), BASE.len() + p.modules.len());
             let mut genesis = json!({
                 "genesis_time": "2026-01-01T00:00:00Z",
                 "chain_id": "preset-test-1",

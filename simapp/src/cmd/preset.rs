@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, cmd: PresetCmd) -> Result<()> {
             "presets": PRESETS.iter().map(|p| json!({
                 "name": p.name,
                 "network": p.network,
-                "modules": p.modules,
+                "modules": p.all_modules(),
             })).collect::<Vec<_>>(),
         })),
         PresetCmd::Show { name } => {
@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, cmd: PresetCmd) -> Result<()> {
             ctx.print(&json!({
                 "name": p.name,
                 "network": p.network,
-                "modules": p.modules,
+                "modules": p.all_modules(),
                 "summary": p.summary.split_whitespace().collect::<Vec<_>>().join(" "),
                 "params": p.params()?,
             }));
