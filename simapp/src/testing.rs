@@ -123,6 +123,46 @@ pub fn sign(
         .map_err(|e| e.to_string())
 }
 
+/// The account number and sequence of `address` on the in-process chain `driver`, through the
+/// auth module's Account query (a test helper: panics when the account does not exist).
+pub fn account_of(driver: &depin_app::driver::InProcess, address: &str) -> (u64, u64) {
+    use cosmrs::proto::cosmos::auth::v1beta1::{
+        BaseAccount, QueryAccountRequest, QueryAccountResponse,
+    };
+    let resp: QueryAccountResponse = driver
+        .query_as(
+            "/cosmos.auth.v1beta1.Query/Account",
+            &QueryAccountRequest {
+                address: address.to_string(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let any = resp
+        .account
+        .unwrap_or_else(|| panic!("no account {address}"));
+    let a = BaseAccount::decode(any.value.as_slice())
+        .unwrap_or_else(|e| panic!("account {address}: {e}"));
+    (a.account_number, a.sequence)
+}
+
+/// `msgs` from `key`, signed (no memo) for its current account number and sequence on the
+/// in-process chain `driver`, whose chain id is `chain_id`.
+pub fn sign_current(
+    driver: &depin_app::driver::InProcess,
+    chain_id: &str,
+    key: &TestKey,
+    msgs: Vec<Any>,
+    fee: &FeeSpec,
+) -> Vec<u8> {
+    let (account_number, sequence) = account_of(driver, &key.address);
+    let data = SignerData {
+        chain_id: chain_id.to_string(),
+        account_number,
+        sequence,
+    };
+    sign(key, &data, msgs, fee, "").unwrap_or_else(|e| panic!("signing a test tx: {e}"))
+}
+
 /// A MsgSend of `amount` of the chain's denom from `from` to `to`.
 pub fn msg_send(from: &str, to: &str, amount: u128) -> Any {
     let msg = cosmrs::proto::cosmos::bank::v1beta1::MsgSend {

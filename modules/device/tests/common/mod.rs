@@ -5,9 +5,6 @@
 
 use std::sync::Arc;
 
-use cosmrs::proto::cosmos::auth::v1beta1::{
-    BaseAccount, QueryAccountRequest, QueryAccountResponse,
-};
 use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
 use cosmrs::Any;
 use depin_app::address::AddressCodec;
@@ -22,7 +19,7 @@ use depin_device::client::{self, DeviceSigner, Onboarding};
 use depin_device::msgs::*;
 use depin_device::{DeviceKeeper, DeviceModule, Params, DEVICE_MODULE_ACCOUNT};
 use depin_proto::depin::device::v1 as pb;
-use depin_simapp::testing::{sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{FeeSpec, TestKey};
 use h3o::{LatLng, Resolution};
 use prost::Message;
 use tendermint_proto::v0_38::abci::{ExecTxResult, ResponseFinalizeBlock};
@@ -227,14 +224,7 @@ impl Chain {
     }
 
     pub fn account(&self, i: usize) -> (u64, u64) {
-        let resp: QueryAccountResponse = self.query(
-            "/cosmos.auth.v1beta1.Query/Account",
-            QueryAccountRequest {
-                address: self.address(i),
-            },
-        );
-        let a = BaseAccount::decode(resp.account.unwrap().value.as_slice()).unwrap();
-        (a.account_number, a.sequence)
+        depin_simapp::testing::account_of(&self.driver, &self.keys[i].address)
     }
 
     pub fn balance(&self, i: usize) -> u128 {
@@ -249,19 +239,13 @@ impl Chain {
     }
 
     pub fn signed(&self, i: usize, msgs: Vec<Any>) -> Vec<u8> {
-        let (account_number, sequence) = self.account(i);
-        sign(
+        depin_simapp::testing::sign_current(
+            &self.driver,
+            CHAIN_ID,
             &self.keys[i],
-            &SignerData {
-                chain_id: CHAIN_ID.into(),
-                account_number,
-                sequence,
-            },
             msgs,
             &FeeSpec::new(0, 10_000_000),
-            "",
         )
-        .unwrap()
     }
 
     /// One block with `txs`; the invariants are checked after it.

@@ -6,9 +6,6 @@
 
 use std::sync::Arc;
 
-use cosmrs::proto::cosmos::auth::v1beta1::{
-    BaseAccount, QueryAccountRequest, QueryAccountResponse,
-};
 use cosmrs::Any;
 use cosmwasm_std::Uint128;
 use depin_app::address::AddressCodec;
@@ -27,7 +24,7 @@ use depin_proto::depin::energy::v1 as pb;
 use depin_rewards::{
     ModuleAccountPool, NoMarket, RewardsKeeper, RewardsModule, REWARDS_MODULE_ACCOUNT,
 };
-use depin_simapp::testing::{sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{FeeSpec, TestKey};
 use prost::Message;
 use tendermint_proto::v0_38::abci::{ExecTxResult, ResponseFinalizeBlock};
 
@@ -224,25 +221,13 @@ impl Chain {
     }
 
     pub fn signed(&self, i: usize, msgs: Vec<Any>) -> Vec<u8> {
-        let resp: QueryAccountResponse = self.query(
-            "/cosmos.auth.v1beta1.Query/Account",
-            QueryAccountRequest {
-                address: self.address(i),
-            },
-        );
-        let a = BaseAccount::decode(resp.account.unwrap().value.as_slice()).unwrap();
-        sign(
+        depin_simapp::testing::sign_current(
+            &self.driver,
+            CHAIN_ID,
             &self.keys[i],
-            &SignerData {
-                chain_id: CHAIN_ID.into(),
-                account_number: a.account_number,
-                sequence: a.sequence,
-            },
             msgs,
             &FeeSpec::new(0, 10_000_000),
-            "",
         )
-        .unwrap()
     }
 
     pub fn finalize(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {

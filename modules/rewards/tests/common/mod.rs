@@ -27,7 +27,7 @@ use depin_rewards::{
     DeviceWork, ModuleAccountPool, Params, ProviderUsage, RewardsDevices, RewardsKeeper,
     RewardsMarket, RewardsModule, REWARDS_MODULE_ACCOUNT,
 };
-use depin_simapp::testing::{sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{FeeSpec, TestKey};
 use prost::Message;
 use tendermint_proto::v0_38::abci::{ExecTxResult, ResponseFinalizeBlock};
 
@@ -267,28 +267,13 @@ impl Chain {
     }
 
     pub fn signed(&self, i: usize, msgs: Vec<Any>) -> Vec<u8> {
-        let r: cosmrs::proto::cosmos::auth::v1beta1::QueryAccountResponse = self.query(
-            "/cosmos.auth.v1beta1.Query/Account",
-            cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest {
-                address: self.address(i),
-            },
-        );
-        let a = cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(
-            r.account.unwrap().value.as_slice(),
-        )
-        .unwrap();
-        sign(
+        depin_simapp::testing::sign_current(
+            &self.driver,
+            CHAIN_ID,
             &self.keys[i],
-            &SignerData {
-                chain_id: CHAIN_ID.into(),
-                account_number: a.account_number,
-                sequence: a.sequence,
-            },
             msgs,
             &FeeSpec::new(0, 10_000_000),
-            "",
         )
-        .unwrap()
     }
 
     /// One block with `txs`; the invariants are checked after it.

@@ -6,9 +6,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cosmrs::proto::cosmos::auth::v1beta1::{
-    BaseAccount, QueryAccountRequest, QueryAccountResponse,
-};
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::slashing::v1beta1 as spb;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
@@ -22,7 +19,7 @@ use depin_app::node::NodeConfig;
 use depin_app::store::WorkingSet;
 use depin_auth::{AuthAnte, AuthKeeper, AuthModule, FEE_COLLECTOR};
 use depin_bank::{BankKeeper, BankModule};
-use depin_simapp::testing::{sign, FeeSpec, SignerData, TestKey};
+use depin_simapp::testing::{FeeSpec, TestKey};
 use depin_slashing::{SlashingKeeper, SlashingModule};
 use depin_staking::MultiHooks;
 use depin_staking::{StakingKeeper, StakingModule, BONDED_POOL, NOT_BONDED_POOL};
@@ -237,30 +234,17 @@ impl Chain {
     }
 
     pub fn account(&self, i: usize) -> (u64, u64) {
-        let resp: QueryAccountResponse = self.query(
-            "/cosmos.auth.v1beta1.Query/Account",
-            QueryAccountRequest {
-                address: self.address(i),
-            },
-        );
-        let a = BaseAccount::decode(resp.account.unwrap().value.as_slice()).unwrap();
-        (a.account_number, a.sequence)
+        depin_simapp::testing::account_of(&self.driver, &self.keys[i].address)
     }
 
     pub fn signed(&self, i: usize, msgs: Vec<Any>) -> Vec<u8> {
-        let (account_number, sequence) = self.account(i);
-        sign(
+        depin_simapp::testing::sign_current(
+            &self.driver,
+            CHAIN_ID,
             &self.keys[i],
-            &SignerData {
-                chain_id: CHAIN_ID.into(),
-                account_number,
-                sequence,
-            },
             msgs,
             &FeeSpec::new(0, 5_000_000),
-            "",
         )
-        .unwrap()
     }
 
     /// The votes CometBFT would send on the previous block: every Bonded validator, ABSENT
